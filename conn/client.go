@@ -1,0 +1,46 @@
+package conn
+
+import (
+	"github.com/ringkv/ringkv/conn/resp"
+	"github.com/ringkv/ringkv/store"
+)
+
+// client is one connection's state. It lives in Server.clients, indexed by
+// its fd, from accept until the ring reports the socket closed.
+type client struct {
+	srv    *Server
+	fd     int
+	id     int64
+	name   []byte
+	lib    [2][]byte // lib-name, lib-ver from CLIENT SETINFO
+	addr   string
+	laddr  string
+	ctx    store.Ctx
+	parser resp.Parser
+	// qbuf holds received bytes; qbuf[qpos:] is not parsed yet. argv of the
+	// command being executed are views into it.
+	qbuf []byte
+	qpos int
+	// sending is the buffer the ring is writing (one send in flight per
+	// socket); ctx.Out collects the replies that go next.
+	sending         []byte
+	sendBusy        bool
+	recvPaused      bool
+	queued          bool
+	closing         bool // the ring is closing the socket
+	closeAfterReply bool // QUIT or a protocol error: close once replies are sent
+	createdMs       int64
+	lastMs          int64
+}
+
+func newClient(s *Server, fd int, id int64) *client {
+	cl := &client{srv: s, fd: fd, id: id, createdMs: s.nowMs, lastMs: s.nowMs}
+	cl.ctx.Client = cl
+	cl.ctx.Out = make([]byte, 0, 4096)
+	cl.parser.Reset()
+	cl.addr, cl.laddr = peerAddrs(fd)
+	return cl
+}
+
+// outLen is every reply byte not yet acknowledged by the kernel.
+func (cl *client) outLen() int { return len(cl.ctx.Out) + len(cl.sending) }

@@ -1,0 +1,29 @@
+// Package store is the keyspace and the data commands. One goroutine (conn's
+// loop) owns it: it imports neither sync nor sync/atomic.
+//
+// Layout. Each of the NumDBs databases is a Table: a dense array of
+// pointer-free entries (id = index, stable for the life of a key), an arena
+// of pointer-free byte chunks holding keys and string values, and an
+// open-addressed index of 8-byte slots mapping hashes to ids. Millions of keys
+// are therefore a handful of large pointer-free allocations that the GC
+// never scans. See table.go, table_rehash.go and arena.go.
+//
+// Rehash. The index grows and shrinks progressively: every operation that
+// touches a table moves a bounded number of slots, and the event loop gives
+// each rehashing table a bounded step per turn (Store.RehashStep). Lookups
+// check both indexes while a rehash runs, so every key is seen exactly once.
+//
+// SCAN walks entry ids, not index slots, so a key present for a whole scan is
+// returned exactly once whatever the table does in between.
+//
+// Commands. Each command family has a file that starts with its table
+// (cmd_keys.go, cmd_string.go ...): name, arity, flags, key positions, docs
+// and handler. COMMAND and its subcommands are derived from those tables
+// (command.go). Handlers append exactly one reply to Ctx.Out with conn/resp's
+// encoders, and use only conn/resp's error texts. Data-structure files know
+// nothing of RESP.
+//
+// Expiry. A key's TTL is an absolute unix-ms time in its entry. Every lookup
+// removes a key whose time has passed before the command sees it (lazy
+// expiry); active expiry on a timer wheel is expire/'s job (a later issue).
+package store

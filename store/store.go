@@ -1,0 +1,105 @@
+package store
+
+import (
+	"math/rand/v2"
+
+	"github.com/ringkv/ringkv/conn/resp"
+)
+
+// NumDBs is the number of logical databases (Redis's "databases" default).
+const NumDBs = 16
+
+// Ctx is what a command needs from the connection that sent it. conn owns
+// it; store reads and updates it while the command runs.
+type Ctx struct {
+	// Out is the client's reply buffer; handlers append exactly one reply.
+	Out []byte
+	// DB is the selected database; SELECT changes it.
+	DB int
+	// NowMs is the loop turn's clock in unix milliseconds, read once per
+	// turn by conn (tests set it directly).
+	NowMs int64
+	// Client is conn's client for the connection-level commands conn
+	// registers; store never looks inside it.
+	Client any
+	// Close asks conn to close the connection once this reply is sent.
+	Close bool
+}
+
+// Stats are the keyspace counters INFO reports.
+type Stats struct {
+	Hits, Misses, ExpiredKeys, Dirty int64
+}
+
+// Store is the keyspace: NumDBs tables owned by one goroutine.
+type Store struct {
+	dbs   [NumDBs]*Table
+	rnd   *rand.Rand
+	Stats Stats
+}
+
+// New returns an empty keyspace.
+func New() *Store {
+	s := &Store{rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	for i := range s.dbs {
+		s.dbs[i] = NewTable()
+	}
+	return s
+}
+
+// DB returns database i's table (for INFO and tests).
+func (s *Store) DB(i int) *Table { return s.dbs[i] }
+
+// RehashStep gives every rehashing table a bounded step; the event loop calls
+// it once per turn. It returns true while any table still rehashes.
+func (s *Store) RehashStep(slotsPerDB int) bool {
+	busy := false
+	for _, t := range s.dbs {
+		if t.Rehashing() && t.RehashStep(slotsPerDB) {
+			busy = true
+		}
+	}
+	return busy
+}
+
+// Exec runs one command. argv[0] must already have been resolved to cmd by
+// Lookup and its arity checked by CheckArity.
+func (s *Store) Exec(c *Ctx, cmd *Command, argv [][]byte) {
+	cmd.Handler(s, c, argv)
+}
+
+// lookup finds key in the selected database for a read or a write, removing
+// it first if its TTL has passed: an expired key is never seen.
+func (s *Store) lookup(c *Ctx, key []byte) (t *Table, id uint32, ok bool) {
+	t = s.dbs[c.DB]
+	id, ok = t.Find(key)
+	if ok {
+		if at := t.ExpireAt(id); at != 0 && at <= c.NowMs {
+			t.Remove(id)
+			s.Stats.ExpiredKeys++
+			return t, 0, false
+		}
+	}
+	return t, id, ok
+}
+
+// lookupRead is lookup plus the hit/miss counters of INFO stats.
+func (s *Store) lookupRead(c *Ctx, key []byte) (*Table, uint32, bool) {
+	t, id, ok := s.lookup(c, key)
+	if ok {
+		s.Stats.Hits++
+	} else {
+		s.Stats.Misses++
+	}
+	return t, id, ok
+}
+
+// expired reports whether entry id of t has passed its TTL, without
+// removing it (for walks such as KEYS and SCAN that must not mutate the
+// table under their cursor).
+func expired(t *Table, id uint32, nowMs int64) bool {
+	at := t.ExpireAt(id)
+	return at != 0 && at <= nowMs
+}
+
+func wrongType(c *Ctx) { c.Out = append(c.Out, resp.ErrWrongType...) }

@@ -1,0 +1,505 @@
+package store
+
+import (
+	"bytes"
+	"hash/maphash"
+	"math"
+	"math/rand/v2"
+	"unsafe"
+)
+
+// Table is one database's keyspace: every key, its value and its TTL.
+//
+// Layout, chosen so that the garbage collector scans almost nothing however
+// many keys there are:
+//
+//   - entries is a dense array of fixed-size, pointer-free entry structs. An
+//     entry id is its index; it is stable for the life of the key (Scan's
+//     cursor relies on that), and freed ids are reused.
+//   - The key bytes and, for strings, the value bytes live together in one
+//     arena block (arena.go), named by an integer ref.
+//   - Values that are Go objects (lists, hashes, ... of later kinds) sit in
+//     objs, indexed from the entry; only those are pointers.
+//   - The index is an open-addressed hash table of 8-byte pointer-free slots
+//     with linear probing, resized progressively (table_rehash.go).
+//
+// Trailing free ids are trimmed (a Remove of the highest id shortens
+// entries), so Scan and Random do not walk a dead tail; free ids below the
+// highest live id are reused, never compacted. The entries array keeps its
+// capacity until Clear.
+//
+// Views returned by Key and Str point into the arena. A view of entry id
+// stays valid until id's own block changes: SetStr, GrowStr, SetObj or
+// Remove of id, or Clear. Mutating other entries (Add included) never moves
+// it. Callers that keep bytes beyond that copy them.
+//
+// Table is not safe for concurrent use; one goroutine owns the store.
+type Table struct {
+	entries []entry
+	freeIDs []uint32 // stack of free ids; ids >= len(entries) are stale (trimmed) and skipped
+
+	objs     []any
+	freeObjs []uint32
+
+	arena arena
+
+	// The index. Outside a rehash only cur is in use. During a rehash old
+	// holds the slots not yet migrated (see table_rehash.go).
+	cur       []slot
+	old       []slot
+	oldCursor int // next old slot to migrate
+	curCount  int // live slots in cur
+	oldCount  int // live slots in old
+
+	expires int // entries with expireAtMs != 0
+
+	// syncFinishes counts resizes that found the previous rehash unfinished
+	// and had to complete it synchronously. The ratios in table_rehash.go
+	// make it impossible; tests assert it stays 0.
+	syncFinishes int
+}
+
+// Kind is the type of the value held by an entry.
+type Kind uint8
+
+const (
+	KindNone Kind = iota // a free entry id
+	KindString
+	// later: KindList, KindHash, KindSet, KindZSet
+)
+
+// entry is one key. It must stay free of pointers (a test checks it): the GC
+// then never scans the entries array, however long.
+type entry struct {
+	hash       uint64 // maphash of the key; uint32(hash) is its slot tag
+	ref        uint64 // arena block: the key bytes, then the string value bytes
+	expireAtMs int64  // unix ms; 0 = no TTL
+	keyLen     uint32
+	valLen     uint32 // string value length; 0 when the value is an object
+	obj        uint32 // index into Table.objs when kind is an object kind
+	kind       Kind   // KindNone marks a free id
+}
+
+// slot is one position of the index. ref is id+1, slotEmpty or slotTomb.
+// tag is the low 32 bits of the key's hash; the slot's home position is
+// tag & (len-1), so resizing and backward-shift deletion never need to read
+// the entry.
+type slot struct {
+	tag uint32
+	ref uint32
+}
+
+const (
+	slotEmpty = 0
+	slotTomb  = math.MaxUint32 // only ever in the old table during a rehash
+
+	// tableEntriesMax bounds the id space: id+1 must never equal slotTomb,
+	// and the largest index (count <= 3/4 of the slots) must have at most
+	// 1<<32 slots so that the 32-bit tag covers every home position.
+	tableEntriesMax = 1 << 31
+
+	// tableEntryBytesMax bounds key and value lengths (they are uint32).
+	// Commands enforce Redis's 512 MB proto-max-bulk-len long before this.
+	tableEntryBytesMax = math.MaxUint32
+
+	// strReserveDoubleMaxBytes: GrowStr doubles a string's capacity up to
+	// this size, then grows it by a quarter: geometric either way, so a
+	// sequence of APPENDs costs amortised O(1) per byte.
+	strReserveDoubleMaxBytes = 1 << 20
+
+	// setStrKeepBytes: SetStr rewrites a value in place when the block is
+	// at most this big or at most twice what is needed; beyond that a value
+	// that shrank moves to a smaller block so its memory is not stranded.
+	setStrKeepBytes = 128
+
+	// scanEmptyPerCount: Scan visits at most this many free ids per entry it
+	// may return, so a sparse id space cannot make one call walk far (the
+	// same bound as Redis's SCAN over empty buckets).
+	scanEmptyPerCount = 10
+
+	// randomIDSamples: Random first draws this many ids uniformly; with a
+	// half-full id space it falls back to the index walk once in 65536.
+	randomIDSamples = 16
+)
+
+// tableHashSeed is per process: hash flooding needs the seed, and nothing
+// hashed here is persisted.
+var tableHashSeed = maphash.MakeSeed()
+
+func tableHash(key []byte) uint64 { return maphash.Bytes(tableHashSeed, key) }
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	return &Table{
+		arena: newArena(),
+		cur:   make([]slot, tableSlotsMin),
+	}
+}
+
+// Len returns the number of keys.
+func (t *Table) Len() int { return t.curCount + t.oldCount }
+
+// Expires returns the number of keys with a TTL.
+func (t *Table) Expires() int { return t.expires }
+
+// Find returns the id of key.
+func (t *Table) Find(key []byte) (id uint32, ok bool) {
+	if t.old != nil {
+		t.rehashStep(rehashSlotsPerOp)
+	}
+	h := tableHash(key)
+	if id, ok = t.lookup(t.cur, h, key); ok || t.old == nil {
+		return id, ok
+	}
+	return t.lookup(t.old, h, key)
+}
+
+// lookup probes slots from the key's home to the first empty slot. Tombstones
+// (old table only) are stepped over: they keep probe chains intact.
+func (t *Table) lookup(slots []slot, h uint64, key []byte) (uint32, bool) {
+	mask := uint32(len(slots) - 1)
+	tag := uint32(h)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		s := slots[i]
+		if s.ref == slotEmpty {
+			return 0, false
+		}
+		if s.tag == tag && s.ref != slotTomb {
+			id := s.ref - 1
+			e := &t.entries[id]
+			if e.hash == h && bytes.Equal(t.arena.block(e.ref)[:e.keyLen], key) {
+				return id, true
+			}
+		}
+	}
+}
+
+// Add inserts a key that is not present (the caller checked with Find) with
+// an empty string value, KindString, no TTL, and returns its id.
+func (t *Table) Add(key []byte) uint32 {
+	if t.old != nil {
+		t.rehashStep(rehashSlotsPerOp)
+	}
+	if len(key) > tableEntryBytesMax {
+		panic("BUG: store: key longer than tableEntryBytesMax")
+	}
+	h := tableHash(key)
+	id := t.allocID()
+	ref := t.arena.alloc(len(key))
+	copy(t.arena.block(ref), key)
+	t.entries[id] = entry{hash: h, ref: ref, keyLen: uint32(len(key)), kind: KindString}
+	if (t.Len()+1)*4 > len(t.cur)*3 {
+		t.startRehash(len(t.cur) * 2)
+	}
+	slotInsert(t.cur, slot{tag: uint32(h), ref: id + 1})
+	t.curCount++
+	return id
+}
+
+func (t *Table) allocID() uint32 {
+	for n := len(t.freeIDs); n > 0; n = len(t.freeIDs) {
+		id := t.freeIDs[n-1]
+		t.freeIDs = t.freeIDs[:n-1]
+		if int(id) < len(t.entries) {
+			return id
+		}
+		// Stale: trimmed off the end after it was freed. The entries array
+		// grows again only once this stack is empty, so no stale id can
+		// come back into range while it is still on the stack.
+	}
+	if len(t.entries) >= tableEntriesMax {
+		panic("BUG: store: more than tableEntriesMax keys")
+	}
+	t.entries = append(t.entries, entry{})
+	return uint32(len(t.entries) - 1)
+}
+
+// Remove deletes the entry and frees its memory; the id may be reused.
+func (t *Table) Remove(id uint32) {
+	if t.old != nil {
+		t.rehashStep(rehashSlotsPerOp)
+	}
+	e := &t.entries[id]
+	if e.kind == KindNone {
+		panic("BUG: store: Remove of a free entry id")
+	}
+	tag := uint32(e.hash)
+	if slotDelete(t.cur, tag, id+1) {
+		t.curCount--
+	} else if t.old != nil && slotTombstone(t.old, tag, id+1) {
+		t.oldCount--
+		if t.oldCount == 0 {
+			t.finishRehash()
+		}
+	} else {
+		panic("BUG: store: live entry missing from the index")
+	}
+	t.arena.free(e.ref)
+	if e.kind != KindString {
+		t.freeObj(e.obj)
+	}
+	if e.expireAtMs != 0 {
+		t.expires--
+	}
+	*e = entry{}
+	t.freeIDs = append(t.freeIDs, id)
+	if int(id) == len(t.entries)-1 {
+		n := len(t.entries) - 1
+		for n > 0 && t.entries[n-1].kind == KindNone {
+			n--
+		}
+		t.entries = t.entries[:n]
+		if n == 0 {
+			t.freeIDs = t.freeIDs[:0] // all stale
+		}
+	}
+	t.maybeShrink()
+}
+
+// Key returns a view of the key bytes (see Table for its validity).
+func (t *Table) Key(id uint32) []byte {
+	e := &t.entries[id]
+	return t.arena.block(e.ref)[:e.keyLen:e.keyLen]
+}
+
+// Kind returns the value's kind; KindNone for a free id.
+func (t *Table) Kind(id uint32) Kind { return t.entries[id].kind }
+
+// Str returns a view of the string value (empty for an object kind).
+func (t *Table) Str(id uint32) []byte {
+	e := &t.entries[id]
+	end := e.keyLen + e.valLen
+	return t.arena.block(e.ref)[e.keyLen:end:end]
+}
+
+// SetStr replaces the value with a copy of val; the kind becomes KindString
+// and any object is dropped. val may alias the table's memory (this entry's
+// own value or another entry's): the new block is written before the old
+// one is freed, and an in-place rewrite uses copy, which handles overlap.
+func (t *Table) SetStr(id uint32, val []byte) {
+	e := &t.entries[id]
+	if e.kind != KindString {
+		t.dropObj(e)
+	}
+	if len(val) > tableEntryBytesMax-int(e.keyLen) {
+		panic("BUG: store: value longer than tableEntryBytesMax")
+	}
+	need := int(e.keyLen) + len(val)
+	if c := t.arena.capacity(e.ref); need <= c && (c <= setStrKeepBytes || c <= 2*need) {
+		copy(t.arena.block(e.ref)[e.keyLen:], val)
+	} else {
+		ref := t.arena.alloc(need)
+		b := t.arena.block(ref)
+		copy(b, t.arena.block(e.ref)[:e.keyLen])
+		copy(b[e.keyLen:], val)
+		t.arena.free(e.ref)
+		e.ref = ref
+	}
+	e.valLen = uint32(len(val))
+}
+
+// GrowStr resizes the string value to n bytes, keeping the existing prefix
+// and zero-filling growth, and returns a writable view of the whole value
+// (valid as Str). A block that must move reserves room geometrically, so a
+// run of appends is amortised O(1) per byte; shrinking never moves the value.
+// An object value is dropped first (the value starts empty).
+func (t *Table) GrowStr(id uint32, n int) []byte {
+	e := &t.entries[id]
+	if e.kind != KindString {
+		t.dropObj(e)
+	}
+	if n < 0 || n > tableEntryBytesMax-int(e.keyLen) {
+		panic("BUG: store: GrowStr length out of range")
+	}
+	kl, have := int(e.keyLen), int(e.valLen)
+	need := kl + n
+	b := t.arena.block(e.ref)
+	if need > len(b) {
+		size := need
+		if have > 0 { // growing a value, not writing a first one: reserve
+			if need < strReserveDoubleMaxBytes {
+				size = 2 * need
+			} else {
+				size = need + need/4
+			}
+			size = min(size, tableEntryBytesMax)
+		}
+		ref := t.arena.alloc(size)
+		nb := t.arena.block(ref)
+		copy(nb, b[:kl+have])
+		t.arena.free(e.ref)
+		e.ref = ref
+		b = nb
+	}
+	if n > have {
+		clear(b[kl+have : need])
+	}
+	e.valLen = uint32(n)
+	return b[kl:need:need]
+}
+
+// Obj returns the object value, nil for a string.
+func (t *Table) Obj(id uint32) any {
+	e := &t.entries[id]
+	if e.kind == KindString || e.kind == KindNone {
+		return nil
+	}
+	return t.objs[e.obj]
+}
+
+// SetObj replaces the value with a Go object of kind k (not KindString). The
+// string bytes are freed; the key moves to a smaller block if one fits.
+func (t *Table) SetObj(id uint32, k Kind, v any) {
+	if k == KindNone || k == KindString {
+		panic("BUG: store: SetObj with a non-object kind")
+	}
+	e := &t.entries[id]
+	if e.kind == KindNone {
+		panic("BUG: store: SetObj of a free entry id")
+	}
+	if e.kind != KindString {
+		t.objs[e.obj] = v
+		e.kind = k
+		return
+	}
+	e.obj = t.allocObj(v)
+	e.kind = k
+	e.valLen = 0
+	kl := int(e.keyLen)
+	if t.arena.capacity(e.ref) > blockBytesFor(kl) {
+		ref := t.arena.alloc(kl)
+		copy(t.arena.block(ref), t.arena.block(e.ref)[:kl])
+		t.arena.free(e.ref)
+		e.ref = ref
+	}
+}
+
+// blockBytesFor is the capacity alloc(n) returns.
+func blockBytesFor(n int) int {
+	if n > arenaSmallMaxBytes {
+		return n
+	}
+	return int(arenaClassBytes[arenaClassOf(n)])
+}
+
+func (t *Table) allocObj(v any) uint32 {
+	if n := len(t.freeObjs); n > 0 {
+		i := t.freeObjs[n-1]
+		t.freeObjs = t.freeObjs[:n-1]
+		t.objs[i] = v
+		return i
+	}
+	t.objs = append(t.objs, v)
+	return uint32(len(t.objs) - 1)
+}
+
+// dropObj turns an object entry into an empty string.
+func (t *Table) dropObj(e *entry) {
+	if e.kind == KindNone {
+		panic("BUG: store: write to a free entry id")
+	}
+	t.freeObj(e.obj)
+	e.kind = KindString
+	e.valLen = 0
+}
+
+func (t *Table) freeObj(i uint32) {
+	t.objs[i] = nil // let the GC have it
+	t.freeObjs = append(t.freeObjs, i)
+}
+
+// ExpireAt returns the key's expiry time in unix ms, 0 for none.
+func (t *Table) ExpireAt(id uint32) int64 { return t.entries[id].expireAtMs }
+
+// SetExpireAt sets the expiry time in unix ms; 0 removes the TTL.
+func (t *Table) SetExpireAt(id uint32, ms int64) {
+	e := &t.entries[id]
+	switch {
+	case e.expireAtMs == 0 && ms != 0:
+		t.expires++
+	case e.expireAtMs != 0 && ms == 0:
+		t.expires--
+	}
+	e.expireAtMs = ms
+}
+
+// Scan calls fn for live entries with ids >= cursor, at most count of them,
+// visiting at most scanEmptyPerCount*count free ids, and returns the next
+// cursor (0 when the walk is complete).
+//
+// The cursor is an entry id, not an index position: ids are stable, so a key
+// present for the whole scan is returned exactly once whatever the index
+// does (grow, shrink, rehash) between calls. A key added during the scan is
+// returned if its id is at or above the cursor. fn may Remove the id it is
+// given (lazy expiry) or Add keys.
+func (t *Table) Scan(cursor uint64, count int, fn func(id uint32)) uint64 {
+	count = max(count, 1)
+	emptyBudget := scanEmptyPerCount * count
+	id := cursor
+	for id < uint64(len(t.entries)) {
+		if t.entries[id].kind == KindNone {
+			id++
+			if emptyBudget--; emptyBudget == 0 {
+				break
+			}
+			continue
+		}
+		fn(uint32(id))
+		id++
+		if count--; count == 0 {
+			break
+		}
+	}
+	if id >= uint64(len(t.entries)) {
+		return 0
+	}
+	return id
+}
+
+// Random returns a live entry, ok=false when the table is empty.
+//
+// It draws up to randomIDSamples ids uniformly from the id space; a hit is a
+// uniform choice among live keys. When the id space is too sparse for that
+// (many keys deleted below the highest live id), it falls back to the index:
+// a random slot of a table chosen in proportion to its keys, then the next
+// live slot. That walk is bounded by the index size, which is proportional to
+// the number of keys, and is biased toward keys after long empty runs, as
+// Redis's dictGetSomeKeys is.
+func (t *Table) Random(rnd *rand.Rand) (id uint32, ok bool) {
+	n := t.Len()
+	if n == 0 {
+		return 0, false
+	}
+	for range randomIDSamples {
+		id := uint32(rnd.IntN(len(t.entries)))
+		if t.entries[id].kind != KindNone {
+			return id, true
+		}
+	}
+	slots := t.cur
+	if t.oldCount > 0 && rnd.IntN(n) < t.oldCount {
+		slots = t.old
+	}
+	mask := len(slots) - 1
+	for i := rnd.IntN(len(slots)); ; i = (i + 1) & mask {
+		if r := slots[i].ref; r != slotEmpty && r != slotTomb {
+			return r - 1, true
+		}
+	}
+}
+
+// Clear drops every key (FLUSHDB). The old structures are left to the GC.
+func (t *Table) Clear() { *t = *NewTable() }
+
+// MemoryBytes approximates the bytes the table holds: arena chunks and large
+// blocks, the index, the entries array and the object slots (not the objects
+// themselves).
+func (t *Table) MemoryBytes() int {
+	const entryBytes = int(unsafe.Sizeof(entry{}))
+	const slotBytes = int(unsafe.Sizeof(slot{}))
+	const objBytes = int(unsafe.Sizeof(any(nil)))
+	return t.arena.memoryBytes() +
+		(cap(t.cur)+cap(t.old))*slotBytes +
+		cap(t.entries)*entryBytes + cap(t.freeIDs)*4 +
+		cap(t.objs)*objBytes + cap(t.freeObjs)*4
+}

@@ -1,0 +1,183 @@
+package store
+
+// Progressive resizing of the index.
+//
+// The index is an open-addressed table of slots with linear probing and a
+// power-of-two size. It grows x2 when the keys exceed 3/4 of the slots and
+// shrinks x4 when they fall below 1/16 (never below tableSlotsMin). Resizing
+// a table of millions of slots at once would stall every client for
+// milliseconds, so a resize only allocates the new table ("cur") and keeps
+// the previous one ("old"); the keys move over a few at a time:
+//
+//   - Every Find, Add and Remove first migrates the slots of old under a
+//     cursor, at most rehashSlotsPerOp of them, and the event loop calls
+//     RehashStep once per turn for more. As Redis's dict.c bounds a step to
+//     N*10 empty buckets so that a sparse table cannot make one step
+//     unbounded, the bound here is on slots visited, live or empty, so a step
+//     costs the same whatever the load.
+//   - Add inserts only into cur; lookups check cur, then old. A key is in
+//     exactly one of them at any moment, so a lookup sees it exactly once.
+//   - In cur, Remove uses backward-shift deletion: the following slots of the
+//     probe run move back, so cur never holds tombstones and its probe runs
+//     stay as short as the load allows.
+//   - In old, Remove and migration write a tombstone instead: old is never
+//     inserted into, so a tombstone can only lengthen nothing, and it keeps
+//     the probe chains of the keys still waiting there intact (an empty slot
+//     in the middle of a chain would hide the keys after it). Migration
+//     reads only the slot (the new home is tag & newMask), never the entry.
+//   - old is dropped as soon as its last key leaves (by migration or Remove),
+//     often well before the cursor reaches its end.
+//
+// Why the old table is always drained before cur must resize again. Let S be
+// the size of old, c the number of keys, and count only the ops that can
+// trigger a resize (Add for a grow, Remove for a shrink); each of them first
+// migrates rehashSlotsPerOp = 16 slots, so old is walked after S/16 of them.
+//
+//   - After a grow (started by the Add that made c = floor(3S/4)+1), cur has
+//     2S slots and grows next at c = floor(3S/2)+1: that takes at least
+//     floor(3S/2) - floor(3S/4) >= 3S/4 - 1 Adds, and 3S/4 - 1 >= S/16 for
+//     every S >= tableSlotsMin = 8 (6 >= 0.5).
+//   - After a shrink (started with c < S/16), cur has S/4 slots (or 8) and
+//     grows next at c > 3/4 of that: at least 3S/16 - S/16 = S/8 Adds, or 7
+//     when cur has 8 slots, which is more than the S/16 needed.
+//   - A shrink is never started during a rehash: it waits until old is
+//     drained and the next Remove or RehashStep sees the load still under
+//     1/16. Only memory waits; lookups are as fast as ever. (Without that rule
+//     a shrink right after a shrink would need S/16 ops but could come after
+//     3S/64 Removes.)
+//
+// So a grow always finds old gone. Should that reasoning ever be broken by a
+// change of ratios, startRehash finishes old synchronously (correct, just a
+// pause) and counts it in syncFinishes; TestTableRehashDrainsBeforeNextResize
+// checks the arithmetic for every size and the model test checks the counter.
+
+const (
+	// tableSlotsMin is the smallest index; shrinking stops there.
+	tableSlotsMin = 8
+	// rehashSlotsPerOp is how many old slots each Find/Add/Remove migrates
+	// (visits, live or not) while a rehash is in progress.
+	rehashSlotsPerOp = 16
+	// Load bounds, as fractions: grow when keys > growNum/growDen of the
+	// slots, shrink when keys < 1/shrinkBelowDen, and by shrinkFactor.
+	tableGrowNum, tableGrowDen = 3, 4
+	tableShrinkBelowDen        = 16
+	tableShrinkFactor          = 4
+)
+
+// RehashStep migrates at most maxSlots slots of the old table (the event
+// loop calls it once per turn) and reports whether a rehash is still in
+// progress. When none is, it starts a shrink that had to wait for the
+// previous rehash to finish.
+func (t *Table) RehashStep(maxSlots int) bool {
+	if t.old != nil && maxSlots > 0 {
+		t.rehashStep(maxSlots)
+	}
+	t.maybeShrink()
+	return t.old != nil
+}
+
+// Rehashing reports whether two index tables are in use.
+func (t *Table) Rehashing() bool { return t.old != nil }
+
+// startRehash makes cur a new table of n slots and the previous one old.
+func (t *Table) startRehash(n int) {
+	if t.old != nil {
+		// Unreachable with the ratios above; see the comment at the top.
+		t.syncFinishes++
+		t.rehashStep(len(t.old))
+	}
+	t.old, t.oldCount, t.oldCursor = t.cur, t.curCount, 0
+	t.cur, t.curCount = make([]slot, n), 0
+	if t.oldCount == 0 {
+		t.finishRehash()
+	}
+}
+
+// rehashStep visits up to maxSlots slots of old from the cursor and moves
+// their keys to cur.
+func (t *Table) rehashStep(maxSlots int) {
+	old := t.old
+	i := t.oldCursor
+	end := len(old)
+	if maxSlots < end-i {
+		end = i + maxSlots
+	}
+	for ; i < end; i++ {
+		s := old[i]
+		if s.ref == slotEmpty || s.ref == slotTomb {
+			continue
+		}
+		slotInsert(t.cur, s)
+		t.curCount++
+		old[i] = slot{ref: slotTomb}
+		if t.oldCount--; t.oldCount == 0 {
+			t.finishRehash()
+			return
+		}
+	}
+	t.oldCursor = i
+	if i == len(old) {
+		panic("BUG: store: rehash cursor passed the end with keys left in the old table")
+	}
+}
+
+func (t *Table) finishRehash() {
+	t.old, t.oldCursor = nil, 0
+}
+
+// maybeShrink starts a shrink when the load is under 1/tableShrinkBelowDen,
+// unless a rehash is in progress (then it waits; see the top of the file).
+func (t *Table) maybeShrink() {
+	n := len(t.cur)
+	if t.old == nil && n > tableSlotsMin && t.curCount*tableShrinkBelowDen < n {
+		t.startRehash(max(n/tableShrinkFactor, tableSlotsMin))
+	}
+}
+
+// slotInsert puts s in the first empty slot from its home. slots must have
+// an empty slot and no tombstone (it is cur).
+func slotInsert(slots []slot, s slot) {
+	mask := uint32(len(slots) - 1)
+	i := s.tag & mask
+	for slots[i].ref != slotEmpty {
+		i = (i + 1) & mask
+	}
+	slots[i] = s
+}
+
+// slotDelete removes the slot holding ref from a table without tombstones,
+// by backward shift: each later slot of the run moves into the hole when the
+// hole lies on its probe path (between its home and where it is), so every
+// key stays reachable from its home without a gap. Reports whether ref was
+// found.
+func slotDelete(slots []slot, tag, ref uint32) bool {
+	mask := uint32(len(slots) - 1)
+	i := tag & mask
+	for slots[i].ref != ref {
+		if slots[i].ref == slotEmpty {
+			return false
+		}
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; slots[j].ref != slotEmpty; j = (j + 1) & mask {
+		home := slots[j].tag & mask
+		if (j-home)&mask >= (j-i)&mask {
+			slots[i] = slots[j]
+			i = j
+		}
+	}
+	slots[i] = slot{}
+	return true
+}
+
+// slotTombstone replaces the slot holding ref with a tombstone (old table).
+func slotTombstone(slots []slot, tag, ref uint32) bool {
+	mask := uint32(len(slots) - 1)
+	for i := tag & mask; slots[i].ref != slotEmpty; i = (i + 1) & mask {
+		if slots[i].ref == ref {
+			slots[i] = slot{ref: slotTomb}
+			return true
+		}
+	}
+	return false
+}
