@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"github.com/ringkv/ringkv/store"
 	"log"
 	"testing"
 )
@@ -13,3 +14,5 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 func newTestLogger(t *testing.T) *log.Logger { return log.New(testWriter{t}, "", 0) }
+
+func lookupCmd(name string) *store.Command { return store.Lookup([]byte(name)) }
