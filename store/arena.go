@@ -195,6 +195,16 @@ func (a *arena) block(ref uint64) []byte {
 	return a.chunks[ref>>arenaRefIndexShift][off:end:end]
 }
 
+// view returns the first n bytes of the block named by ref (n <= its
+// capacity). Cheaper than block: it needs no class size.
+func (a *arena) view(ref uint64, n int) []byte {
+	if ref>>arenaRefClassShift&0xFF == arenaClassLarge {
+		return a.large[ref>>arenaRefIndexShift][:n:n]
+	}
+	off := int(ref & arenaRefOffsetMask)
+	return a.chunks[ref>>arenaRefIndexShift][off : off+n : off+n]
+}
+
 // capacity returns the usable size of the block named by ref.
 func (a *arena) capacity(ref uint64) int {
 	c := int(ref >> arenaRefClassShift & 0xFF)

@@ -167,7 +167,7 @@ func (t *Table) lookup(slots []slot, h uint64, key []byte) (uint32, bool) {
 		if s.tag == tag && s.ref != slotTomb {
 			id := s.ref - 1
 			e := &t.entries[id]
-			if e.hash == h && bytes.Equal(t.arena.block(e.ref)[:e.keyLen], key) {
+			if e.hash == h && bytes.Equal(t.arena.view(e.ref, int(e.keyLen)), key) {
 				return id, true
 			}
 		}
@@ -259,17 +259,21 @@ func (t *Table) Remove(id uint32) {
 // Key returns a view of the key bytes (see Table for its validity).
 func (t *Table) Key(id uint32) []byte {
 	e := &t.entries[id]
-	return t.arena.block(e.ref)[:e.keyLen:e.keyLen]
+	return t.arena.view(e.ref, int(e.keyLen))
 }
 
-// Kind returns the value's kind; KindNone for a free id.
-func (t *Table) Kind(id uint32) Kind { return t.entries[id].kind }
+// Kind returns the value's kind; KindNone for a free id (trimmed or not).
+func (t *Table) Kind(id uint32) Kind {
+	if int(id) >= len(t.entries) {
+		return KindNone
+	}
+	return t.entries[id].kind
+}
 
 // Str returns a view of the string value (empty for an object kind).
 func (t *Table) Str(id uint32) []byte {
 	e := &t.entries[id]
-	end := e.keyLen + e.valLen
-	return t.arena.block(e.ref)[e.keyLen:end:end]
+	return t.arena.view(e.ref, int(e.keyLen+e.valLen))[e.keyLen:]
 }
 
 // SetStr replaces the value with a copy of val; the kind becomes KindString
@@ -432,8 +436,13 @@ func (t *Table) SetExpireAt(id uint32, ms int64) {
 // does (grow, shrink, rehash) between calls. A key added during the scan is
 // returned if its id is at or above the cursor. fn may Remove the id it is
 // given (lazy expiry) or Add keys.
+//
+// The price of stable ids: after a mass deletion the survivors keep their
+// ids, so the id space can stay much larger than Len (only its free tail is
+// trimmed) and a scan of a few keys may take many calls that return nothing,
+// each bounded by scanEmptyPerCount*count.
 func (t *Table) Scan(cursor uint64, count int, fn func(id uint32)) uint64 {
-	count = max(count, 1)
+	count = min(max(count, 1), tableEntriesMax) // no overflow below
 	emptyBudget := scanEmptyPerCount * count
 	id := cursor
 	for id < uint64(len(t.entries)) {
