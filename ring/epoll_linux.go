@@ -117,7 +117,10 @@ func (e *epoll) state(fd int) *epollFD {
 // setInterest brings the epoll registration in line with what fd waits for.
 // An fd that waits for nothing leaves the set: EPOLLHUP is reported even
 // without interest, and would spin the loop for a paused, hung-up client.
-func (e *epoll) setInterest(fd int) {
+// If epoll refuses (ENOMEM, ENOSPC from max_user_watches, a file epoll cannot
+// watch), the operations that needed it fail with that errno at the next
+// Wait, as a kernel completion would.
+func (e *epoll) setInterest(fd int) error {
 	st := &e.fds[fd]
 	var want uint32
 	switch {
@@ -133,7 +136,7 @@ func (e *epoll) setInterest(fd int) {
 		}
 	}
 	if want == st.interest {
-		return
+		return nil
 	}
 	op := unix.EPOLL_CTL_MOD
 	switch {
@@ -143,12 +146,24 @@ func (e *epoll) setInterest(fd int) {
 		op = unix.EPOLL_CTL_ADD
 	}
 	ev := unix.EpollEvent{Events: want, Fd: int32(fd)}
-	if err := unix.EpollCtl(e.epfd, op, fd, &ev); err != nil && want != 0 {
-		// Not a socket epoll can watch, or out of memory: report it the
-		// way the operation would have failed.
-		panic(fmt.Sprintf("BUG: ring: epoll_ctl(fd %d): %v", fd, err))
+	err := unix.EpollCtl(e.epfd, op, fd, &ev)
+	if err == nil || want == 0 {
+		st.interest = want // a failed DEL: the fd is not in the set anyway
+		return nil
 	}
-	st.interest = want
+	errno, _ := err.(unix.Errno)
+	if st.listener {
+		return err
+	}
+	if st.recvWant {
+		st.recvWant = false
+		e.pending = append(e.pending, pendingCompletion{op: OpRecv, fd: int32(fd), res: -int32(errno), gen: st.gen})
+	}
+	if st.sendBlocked {
+		st.send, st.sendOff, st.sendArmed, st.sendBlocked = nil, 0, false, false
+		e.pending = append(e.pending, pendingCompletion{op: OpSend, fd: int32(fd), res: -int32(errno), gen: st.gen})
+	}
+	return e.setInterest(fd)
 }
 
 func (e *epoll) Listen(fd int) error {
@@ -168,7 +183,10 @@ func (e *epoll) Listen(fd int) error {
 		return fmt.Errorf("ring: fd %d is closing or already listening", fd)
 	}
 	st.listener = true
-	e.setInterest(fd)
+	if err := e.setInterest(fd); err != nil {
+		st.listener = false
+		return fmt.Errorf("ring: listen fd %d: epoll_ctl: %w", fd, err)
+	}
 	return nil
 }
 
@@ -252,9 +270,9 @@ func (e *epoll) deliverPending(h Handler) int {
 				unix.Close(fd)
 				*st = epollFD{gen: st.gen + 1}
 				n += e.deliver(h, OpClose, fd, 0, nil)
-			case OpSend:
+			case OpSend, OpRecv:
 				if !st.closing {
-					n += e.deliver(h, OpSend, fd, p.res, nil)
+					n += e.deliver(h, p.op, fd, p.res, nil)
 				}
 			}
 		}

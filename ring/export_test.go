@@ -3,7 +3,7 @@ package ring
 // TestStats exposes the backend's counters to the black-box tests, so a test
 // can check that the path it names was taken (a short send, ENOBUFS).
 type TestStats struct {
-	Enters, ShortSends, SendRetries, RecvNoBufs, RecvRearms, StaleCQEs int
+	Enters, EarlySubmits, CQOverflows, ShortSends, SendRetries, RecvNoBufs, RecvRearms, StaleCQEs int
 }
 
 func StatsOf(r Ring) TestStats {
@@ -15,7 +15,7 @@ func StatsOf(r Ring) TestStats {
 		s = x.stats
 	}
 	return TestStats{
-		Enters: s.enters, ShortSends: s.shortSends, SendRetries: s.sendRetries,
+		Enters: s.enters, EarlySubmits: s.earlySubmits, CQOverflows: s.cqOverflows, ShortSends: s.shortSends, SendRetries: s.sendRetries,
 		RecvNoBufs: s.recvNoBufs, RecvRearms: s.recvRearms, StaleCQEs: s.staleCQEs,
 	}
 }
@@ -25,6 +25,28 @@ func StatsOf(r Ring) TestStats {
 func InFlight(r Ring) int {
 	if u, ok := r.(*uring); ok {
 		return u.ops
+	}
+	return 0
+}
+
+// CompatSetupFlags is the io_uring setup of an older kernel: no
+// SINGLE_ISSUER, no DEFER_TASKRUN (completions are posted asynchronously),
+// and an SQ indirection array.
+const CompatSetupFlags = setupCQSize | setupSubmitAll
+
+// ForceSetupFlags makes newUring try only flags, until restore is called.
+func ForceSetupFlags(flags uint32) (restore func()) {
+	saved := setupAttempts
+	for i := range setupAttempts {
+		setupAttempts[i] = flags
+	}
+	return func() { setupAttempts = saved }
+}
+
+// SetupFlags reports the io_uring setup flags in effect (0 for epoll).
+func SetupFlags(r Ring) uint32 {
+	if u, ok := r.(*uring); ok {
+		return u.flags
 	}
 	return 0
 }

@@ -125,6 +125,8 @@ type stats struct {
 	enters       int // io_uring_enter or epoll_wait calls
 	earlySubmits int // enters made because the SQ was full
 	extraEnters  int // further enters within one Wait (overflow, EINTR, ...)
+	cqOverflows  int // reaps after which the kernel still held overflowed CQEs
+	busyEnters   int // enters refused with EBUSY or EAGAIN
 	shortSends   int // sends that wrote part of the buffer and were resubmitted
 	sendRetries  int // sends that said EAGAIN and were resubmitted
 	recvNoBufs   int // multishot recvs that ended with ENOBUFS

@@ -129,7 +129,9 @@ type uring struct {
 	cqes   []cqe
 
 	// backlog holds SQEs that found the SQ full when an early submit failed
-	// too (EBUSY); they go to the SQ, in order, at the next Wait.
+	// too (EBUSY); they go to the SQ, in order, at the next Wait. It is
+	// bounded by the fds: each has at most an accept or a recv, a send and
+	// a cancel queued.
 	backlog []sqe
 
 	// The provided buffer ring and its buffers, both anonymous mappings.
@@ -150,12 +152,11 @@ type uring struct {
 
 	c Completion // handed to the Handler; reused, never retained
 
-	wakeFD    int
-	wakeBuf   []byte // 8 bytes in bufMem, the target of the wake READ
-	wakeArmed bool
-	wakeMu    sync.Mutex  // orders Wake's write against Shutdown's close
-	wakeShut  bool        // under wakeMu
-	woken     atomic.Bool // a Wake is on its way and not yet delivered
+	wakeFD   int
+	wakeBuf  []byte      // 8 bytes in bufMem, the target of the wake READ
+	wakeMu   sync.Mutex  // orders Wake's write against Shutdown's close
+	wakeShut bool        // under wakeMu
+	woken    atomic.Bool // a Wake is on its way and not yet delivered
 
 	shuttingDown bool
 
@@ -380,6 +381,9 @@ func (r *uring) selfTest() error {
 			return err
 		}
 	}
+	if !closed {
+		unix.Close(sp[0]) // the ring is torn down next; do not leak the fd
+	}
 	switch {
 	case !bytes.Equal(got, msg):
 		return fmt.Errorf("multishot recv delivered %q, want %q", got, msg)
@@ -483,7 +487,7 @@ func (r *uring) flushBacklog() {
 	}
 }
 
-// queue accounts for one more SQE on st's fd.
+// queued accounts for one more SQE on st's fd.
 func (r *uring) queued(st *uringFD) {
 	st.inflight++
 	r.ops++
@@ -646,7 +650,6 @@ func (r *uring) armWake() {
 	s.addr = uint64(uintptr(unsafe.Pointer(&r.wakeBuf[0])))
 	s.len = wakeBufSize
 	s.userData = packUD(udWake, 0, r.wakeFD)
-	r.wakeArmed = true
 	r.ops++
 }
 
@@ -731,14 +734,21 @@ func (r *uring) Wait(timeout time.Duration, h Handler) error {
 			// A signal (the Go runtime preempts with SIGURG): go again.
 		case unix.EBUSY, unix.EAGAIN:
 			// The CQ overflowed or the kernel is short of memory. Reaping
-			// made room; if it did not, let the caller come back.
+			// made room, so enter again; if there was nothing to reap, return
+			// and let the caller's next Wait retry rather than spin here.
+			r.stats.busyEnters++
 			if got == 0 {
-				return fmt.Errorf("ring: io_uring_enter: %w", err)
+				return nil
 			}
+		case unix.EEXIST:
+			return fmt.Errorf("ring: io_uring_enter from a thread other than New's (runtime.LockOSThread before New): %w", err)
 		default:
 			return fmt.Errorf("ring: io_uring_enter: %w", err)
 		}
 		overflow := atomic.LoadUint32(r.sqFlags)&sqCQOverflow != 0
+		if overflow {
+			r.stats.cqOverflows++
+		}
 		unsubmitted := int32(target-atomic.LoadUint32(r.sqHead)) > 0
 		if overflow || unsubmitted || len(r.backlog) > 0 || err != nil {
 			r.stats.extraEnters++
@@ -828,7 +838,6 @@ func (r *uring) dispatch(ud uint64, res int32, flags uint32, h Handler) int {
 	case udSend:
 		return r.onSend(fd, res, h)
 	case udCancelRecv:
-		st.recvCancelling = false
 		return r.finishClose(fd, h)
 	case udCancelClose:
 		if res < 0 && res != -int32(unix.ENOENT) && res != -int32(unix.EALREADY) {
@@ -888,7 +897,9 @@ func (r *uring) onAccept(lfd int, res int32, final bool, h Handler) int {
 func (r *uring) onRecv(fd int, res int32, flags uint32, final bool, h Handler) int {
 	st := &r.fds[fd]
 	if final {
-		st.recvArmed = false
+		// A cancel still on its way targeted this recv, which is gone; a
+		// PauseRecv after a re-arm must send a cancel of its own.
+		st.recvArmed, st.recvCancelling = false, false
 	}
 	hasBuf := flags&cqeFBuffer != 0
 	bid := uint16(flags >> cqeBufferShift)
@@ -964,7 +975,6 @@ func (r *uring) onSend(fd int, res int32, h Handler) int {
 }
 
 func (r *uring) onWake(res int32, h Handler) int {
-	r.wakeArmed = false
 	r.ops--
 	if r.shuttingDown {
 		return 0
@@ -1018,7 +1028,10 @@ func (r *uring) Shutdown() error {
 	}
 	if !drained {
 		// The kernel still holds buffers: leak the mappings and the send
-		// buffers rather than let it write into reused memory.
+		// buffers (still pinned) rather than let it use reused memory.
+		leakedMu.Lock()
+		leaked = append(leaked, r.fds)
+		leakedMu.Unlock()
 		unix.Close(r.fd)
 		r.fd = -1
 		r.ringMem, r.sqeMem, r.bufRingMem, r.bufMem = nil, nil, nil, nil
@@ -1031,6 +1044,14 @@ func (r *uring) Shutdown() error {
 	r.wakeMu.Unlock()
 	return err
 }
+
+// leaked keeps the fd tables of rings whose Shutdown timed out reachable
+// forever: their send buffers may still be read by the kernel, and a pinned
+// buffer must not be collected.
+var (
+	leakedMu sync.Mutex
+	leaked   [][]uringFD
+)
 
 // setNoDelay turns Nagle off, as Redis does on every client: replies are
 // written whole and must leave at once.

@@ -31,8 +31,6 @@ const (
 
 // Opcodes (io_uring_sqe.opcode).
 const (
-	opNop         = 0
-	opPollAdd     = 6
 	opAccept      = 13
 	opAsyncCancel = 14
 	opRead        = 22
