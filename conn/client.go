@@ -27,8 +27,9 @@ type client struct {
 	sendBusy        bool
 	recvPaused      bool
 	queued          bool
-	closing         bool // the ring is closing the socket
-	closeAfterReply bool // QUIT or a protocol error: close once replies are sent
+	closing         bool           // the ring is closing the socket
+	closeAfterReply bool           // QUIT or a protocol error: close once replies are sent
+	lastCmd         *store.Command // for CLIENT LIST's cmd field
 	createdMs       int64
 	lastMs          int64
 }

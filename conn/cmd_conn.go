@@ -13,7 +13,7 @@ import (
 // Connection-level commands: they need the client or the server, so conn
 // implements them, and registers them in store's one command table.
 var connCommands = []*store.Command{
-	{Name: "quit", Arity: -1, Flags: store.FlagAllowBusy | store.FlagNoAuth | store.FlagFast | store.FlagLoading | store.FlagStale, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Close the connection", Cplx: "O(1)", Handler: quitCmd},
+	{Name: "quit", Arity: -1, Flags: store.FlagNoscript | store.FlagAllowBusy | store.FlagNoAuth | store.FlagFast | store.FlagLoading | store.FlagStale, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Close the connection", Cplx: "O(1)", Handler: quitCmd},
 	{Name: "client", Arity: -2, ACL: "@slow", Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands", Cplx: "Depends on subcommand.", Handler: clientCmd},
 	{Name: "hello", Arity: -1, Flags: store.FlagNoscript | store.FlagLoading | store.FlagStale | store.FlagFast | store.FlagNoAuth | store.FlagAllowBusy, ACL: "@fast @connection", Group: "connection", Since: "6.0.0", Summary: "Handshake with Redis", Cplx: "O(1)", Handler: helloCmd},
 	{Name: "info", Arity: -1, Flags: store.FlagLoading | store.FlagStale, ACL: "@slow @dangerous", Group: "server", Since: "1.0.0", Summary: "Get information and statistics about the server", Cplx: "O(1)", Handler: infoCmd},
@@ -71,11 +71,9 @@ func clientCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 		if !arity(3) {
 			return
 		}
-		for _, ch := range argv[2] {
-			if ch < '!' || ch > '~' {
-				c.Out = resp.AppendErr(c.Out, "Client names cannot contain spaces, newlines or special characters.")
-				return
-			}
+		if !validClientName(argv[2]) {
+			c.Out = resp.AppendErr(c.Out, "Client names cannot contain spaces, newlines or special characters.")
+			return
 		}
 		cl.name = append([]byte(nil), argv[2]...)
 		if len(cl.name) == 0 {
@@ -105,14 +103,61 @@ func clientCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 		c.Out = append(c.Out, resp.OK...)
 	case "info":
 		if arity(2) {
-			c.Out = resp.AppendBulkString(c.Out, s.clientLine(cl)+"\n")
+			c.Out = resp.AppendBulkString(c.Out, s.clientLine(cl, "client|info")+"\n")
 		}
 	case "list":
+		// CLIENT LIST [TYPE type] [ID id ...], parsed as Redis 7.0 does:
+		// every client is "normal" here (no replicas, no pub/sub yet).
+		var ids []int64
+		filterIDs := false
+		switch {
+		case len(argv) == 4 && strings.EqualFold(string(argv[2]), "type"):
+			switch strings.ToLower(string(argv[3])) {
+			case "normal":
+			case "slave", "replica", "master", "pubsub":
+				c.Out = resp.AppendBulkString(c.Out, "")
+				return
+			default:
+				c.Out = resp.AppendErr(c.Out, "Unknown client type '", string(argv[3]), "'")
+				return
+			}
+		case len(argv) > 3 && strings.EqualFold(string(argv[2]), "id"):
+			filterIDs = true
+			for _, a := range argv[3:] {
+				id, ok := resp.ParseInt(a)
+				if !ok {
+					c.Out = resp.AppendErr(c.Out, "Invalid client ID")
+					return
+				}
+				ids = append(ids, id)
+			}
+		case len(argv) != 2:
+			c.Out = append(c.Out, resp.ErrSyntax...)
+			return
+		}
 		var b strings.Builder
-		for _, other := range s.clients {
-			if other != nil && !other.closing {
-				b.WriteString(s.clientLine(other))
-				b.WriteByte('\n')
+		line := func(other *client) {
+			cmd := "client|list" // what the caller is running now
+			if other != cl {
+				cmd = lastCmdName(other)
+			}
+			b.WriteString(s.clientLine(other, cmd))
+			b.WriteByte('\n')
+		}
+		if filterIDs {
+			// Redis lists the matches in the order of the ids asked for.
+			for _, id := range ids {
+				for _, other := range s.clients {
+					if other != nil && !other.closing && other.id == id {
+						line(other)
+					}
+				}
+			}
+		} else {
+			for _, other := range s.clients {
+				if other != nil && !other.closing {
+					line(other)
+				}
 			}
 		}
 		c.Out = resp.AppendBulkString(c.Out, b.String())
@@ -121,8 +166,28 @@ func clientCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 	}
 }
 
+// validClientName is Redis's rule for CLIENT SETNAME and HELLO SETNAME:
+// printable ASCII without spaces.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// lastCmdName is the cmd field of CLIENT LIST for a client other than the
+// caller: the last command it ran ("NULL" before its first, as in Redis).
+func lastCmdName(cl *client) string {
+	if cl.lastCmd == nil {
+		return "NULL"
+	}
+	return cl.lastCmd.Name
+}
+
 // clientLine is one line of CLIENT LIST for cl.
-func (s *Server) clientLine(cl *client) string {
+func (s *Server) clientLine(cl *client, cmd string) string {
 	age := (s.nowMs - cl.createdMs) / 1000
 	idle := (s.nowMs - cl.lastMs) / 1000
 	return "id=" + strconv.FormatInt(cl.id, 10) + " addr=" + cl.addr + " laddr=" + cl.laddr +
@@ -130,7 +195,7 @@ func (s *Server) clientLine(cl *client) string {
 		" idle=" + strconv.FormatInt(idle, 10) + " flags=N db=" + strconv.Itoa(cl.ctx.DB) +
 		" sub=0 psub=0 ssub=0 multi=-1 qbuf=" + strconv.Itoa(len(cl.qbuf)-cl.qpos) + " qbuf-free=" + strconv.Itoa(cap(cl.qbuf)-len(cl.qbuf)) +
 		" argv-mem=0 multi-mem=0 rbs=" + strconv.Itoa(cap(cl.ctx.Out)) + " rbp=0 obl=0 oll=0 omem=" + strconv.Itoa(cl.outLen()) +
-		" tot-mem=" + strconv.Itoa(cap(cl.qbuf)+cap(cl.ctx.Out)+cap(cl.sending)) + " events=r cmd=client|list user=default redir=-1 resp=2" +
+		" tot-mem=" + strconv.Itoa(cap(cl.qbuf)+cap(cl.ctx.Out)+cap(cl.sending)) + " events=r cmd=" + cmd + " user=default redir=-1 resp=2" +
 		" lib-name=" + string(cl.lib[0]) + " lib-ver=" + string(cl.lib[1])
 }
 
@@ -146,17 +211,26 @@ func helloCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 			return
 		}
 		if v != 2 {
-			c.Out = append(c.Out, "-NOPROTO sorry, this protocol version is not supported.\r\n"...)
+			c.Out = append(c.Out, "-NOPROTO unsupported protocol version\r\n"...)
 			return
 		}
+		// As Redis 7.0: each option takes effect as it is parsed, so a
+		// SETNAME before a syntax error has already named the client.
 		for j := 2; j < len(argv); j++ {
 			more := len(argv) - j - 1
 			switch {
-			case strings.EqualFold(string(argv[j]), "setname") && more >= 1:
-				cl.name = append([]byte(nil), argv[j+1]...)
-				j++
 			case strings.EqualFold(string(argv[j]), "auth") && more >= 2:
 				j += 2 // no requirepass yet: any credentials of the default user pass
+			case strings.EqualFold(string(argv[j]), "setname") && more >= 1:
+				if !validClientName(argv[j+1]) {
+					c.Out = resp.AppendErr(c.Out, "Client names cannot contain spaces, newlines or special characters.")
+					return
+				}
+				cl.name = append([]byte(nil), argv[j+1]...)
+				if len(cl.name) == 0 {
+					cl.name = nil
+				}
+				j++
 			default:
 				c.Out = resp.AppendErr(c.Out, "Syntax error in HELLO option '", string(argv[j]), "'")
 				return

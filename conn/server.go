@@ -89,11 +89,13 @@ type Server struct {
 	nclients int
 	nextID   int64
 	nowMs    int64
-	start    time.Time
-	stop     atomic.Bool
-	ready    chan struct{}
-	stats    stats
-	backend  string
+	// clockFresh says nowMs was read in this loop turn (see tick).
+	clockFresh bool
+	start      time.Time
+	stop       atomic.Bool
+	ready      chan struct{}
+	stats      stats
+	backend    string
 }
 
 type stats struct {
@@ -145,11 +147,12 @@ func (s *Server) Run() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.start = time.Now()
+	s.nowMs = s.start.UnixMilli()
 	s.cfg.Logger.Printf("ready to accept connections on %s:%d", s.cfg.Bind, port)
 	close(s.ready)
 	handle := s.handle
 	for !s.stop.Load() {
-		s.nowMs = time.Now().UnixMilli()
+		s.clockFresh = false
 		timeout := loopTickMax
 		if s.store.RehashStep(rehashSlotsPerTurn) {
 			timeout = 0 // more rehash work: poll, don't sleep
@@ -157,6 +160,7 @@ func (s *Server) Run() error {
 		if err := r.Wait(timeout, handle); err != nil {
 			return fmt.Errorf("ring wait: %w", err)
 		}
+		s.tick()
 		s.flush()
 	}
 	s.cfg.Logger.Printf("shutting down: %d clients", s.nclients)
@@ -222,7 +226,18 @@ func parseIPv4(s string) ([4]byte, error) {
 	return ip, nil
 }
 
+// tick reads the clock once per loop turn: at the first completion of a
+// batch, so that commands never run with the time from before a long wait
+// (a TTL set on an idle server would otherwise start early).
+func (s *Server) tick() {
+	if !s.clockFresh {
+		s.nowMs = time.Now().UnixMilli()
+		s.clockFresh = true
+	}
+}
+
 func (s *Server) handle(c *ring.Completion) {
+	s.tick()
 	switch c.Op {
 	case ring.OpAccept:
 		s.accept(c)
@@ -372,6 +387,7 @@ func (s *Server) execute(cl *client, argv [][]byte) {
 		cl.ctx.Out = resp.AppendWrongArity(cl.ctx.Out, cmd.Name)
 	default:
 		cl.ctx.NowMs = s.nowMs
+		cl.lastCmd = cmd
 		s.store.Exec(&cl.ctx, cmd, argv)
 		if cl.ctx.Close {
 			cl.closeAfterReply = true
