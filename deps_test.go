@@ -26,6 +26,7 @@ var allowedImports = map[string][]string{
 	"expire":            {},
 	"conn/resp":         {},
 	"e2e":               {"conn/resp"},
+	"compat":            {"conn/resp"},
 }
 
 // noSync lists packages owned by one goroutine: they may not import sync or

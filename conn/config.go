@@ -60,9 +60,23 @@ func configCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 		}
 		var matched [][2]string
 		seen := map[string]bool{}
-		for _, p := range s.configParams() {
-			for _, pat := range argv[2:] {
-				if !seen[p[0]] && store.GlobMatch([]byte(strings.ToLower(string(pat))), []byte(p[0])) {
+		params := s.configParams()
+		for _, pat := range argv[2:] {
+			lower := strings.ToLower(string(pat))
+			if !strings.ContainsAny(lower, "[*?") {
+				// A plain name is looked up, and answered as it was
+				// spelt (CONFIG GET MAXMEMORY names MAXMEMORY), as
+				// Redis does.
+				for _, p := range params {
+					if p[0] == lower && !seen[p[0]] {
+						seen[p[0]] = true
+						matched = append(matched, [2]string{string(pat), p[1]})
+					}
+				}
+				continue
+			}
+			for _, p := range params {
+				if !seen[p[0]] && store.GlobMatch([]byte(lower), []byte(p[0])) {
 					seen[p[0]] = true
 					matched = append(matched, p)
 				}
@@ -81,6 +95,10 @@ func configCmd(_ *store.Store, c *store.Ctx, argv [][]byte) {
 		// No parameter is settable at run time yet; say so in Redis's words.
 		c.Out = resp.AppendErr(c.Out, "Unknown option or number of arguments for CONFIG SET - '", string(argv[2]), "'")
 	case "resetstat":
+		if len(argv) != 2 {
+			c.Out = resp.AppendWrongArity(c.Out, "config|resetstat")
+			return
+		}
 		s.stats = stats{}
 		c.Out = append(c.Out, resp.OK...)
 	default:

@@ -8,21 +8,21 @@ import (
 
 // Generic keyspace commands: they work on keys whatever their type.
 var keysCommands = []*Command{
-	{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @write @slow", Group: "generic", Since: "1.0.0", Summary: "Delete a key", Cplx: "O(N)", Handler: delCmd},
-	{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @write @fast", Group: "generic", Since: "4.0.0", Summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Cplx: "O(1) for each key removed regardless of its size.", Handler: delCmd},
-	{Name: "exists", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @read @fast", Group: "generic", Since: "1.0.0", Summary: "Determine if a key exists", Cplx: "O(N)", Handler: existsCmd},
+	{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @write @slow", Group: "generic", Since: "1.0.0", Summary: "Delete a key", Cplx: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", Handler: delCmd},
+	{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @write @fast", Group: "generic", Since: "4.0.0", Summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Cplx: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", Handler: delCmd},
+	{Name: "exists", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@keyspace @read @fast", Group: "generic", Since: "1.0.0", Summary: "Determine if a key exists", Cplx: "O(N) where N is the number of keys to check.", Handler: existsCmd},
 	{Name: "type", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@keyspace @read @fast", Group: "generic", Since: "1.0.0", Summary: "Determine the type stored at key", Cplx: "O(1)", Handler: typeCmd},
-	{Name: "keys", Arity: 2, Flags: FlagReadonly, ACL: "@keyspace @read @slow @dangerous", Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern", Cplx: "O(N)", Handler: keysCmd},
-	{Name: "scan", Arity: -2, Flags: FlagReadonly, ACL: "@keyspace @read @slow", Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space", Cplx: "O(1) for every call. O(N) for a complete iteration.", Handler: scanCmd},
+	{Name: "keys", Arity: 2, Flags: FlagReadonly, ACL: "@keyspace @read @slow @dangerous", Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern", Cplx: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", Handler: keysCmd},
+	{Name: "scan", Arity: -2, Flags: FlagReadonly, ACL: "@keyspace @read @slow", Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space", Cplx: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", Handler: scanCmd},
 	{Name: "randomkey", Arity: 1, Flags: FlagReadonly, ACL: "@keyspace @read @slow", Group: "generic", Since: "1.0.0", Summary: "Return a random key from the keyspace", Cplx: "O(1)", Handler: randomkeyCmd},
 	{Name: "rename", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 2, Step: 1, ACL: "@keyspace @write @slow", Group: "generic", Since: "1.0.0", Summary: "Rename a key", Cplx: "O(1)", Handler: renameCmd},
 	{Name: "renamenx", Arity: 3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, Step: 1, ACL: "@keyspace @write @fast", Group: "generic", Since: "1.0.0", Summary: "Rename a key, only if the new key does not exist", Cplx: "O(1)", Handler: renameCmd},
 	{Name: "dbsize", Arity: 1, Flags: FlagReadonly | FlagFast, ACL: "@keyspace @read @fast", Group: "server", Since: "1.0.0", Summary: "Return the number of keys in the selected database", Cplx: "O(1)", Handler: dbsizeCmd},
-	{Name: "flushdb", Arity: -1, Flags: FlagWrite, ACL: "@keyspace @write @slow @dangerous", Group: "server", Since: "1.0.0", Summary: "Remove all keys from the current database", Cplx: "O(N)", Handler: flushCmd},
-	{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: "@keyspace @write @slow @dangerous", Group: "server", Since: "1.0.0", Summary: "Remove all keys from all databases", Cplx: "O(N)", Handler: flushCmd},
-	{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: "@keyspace @fast", Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Cplx: "O(1)", Handler: selectCmd},
-	{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, ACL: "@keyspace @write @fast @dangerous", Group: "server", Since: "4.0.0", Summary: "Swaps two Redis databases", Cplx: "O(N)", Handler: swapdbCmd},
-	{Name: "ping", Arity: -1, Flags: FlagFast | FlagStale, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Ping the server", Cplx: "O(1)", Handler: pingCmd},
+	{Name: "flushdb", Arity: -1, Flags: FlagWrite, ACL: "@keyspace @write @slow @dangerous", Group: "server", Since: "1.0.0", Summary: "Remove all keys from the current database", Cplx: "O(N) where N is the number of keys in the selected database", Handler: flushCmd},
+	{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: "@keyspace @write @slow @dangerous", Group: "server", Since: "1.0.0", Summary: "Remove all keys from all databases", Cplx: "O(N) where N is the total number of keys in all databases", Handler: flushCmd},
+	{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Cplx: "O(1)", Handler: selectCmd},
+	{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, ACL: "@keyspace @write @fast @dangerous", Group: "server", Since: "4.0.0", Summary: "Swaps two Redis databases", Cplx: "O(N) where N is the count of clients watching or blocking on keys from both databases.", Handler: swapdbCmd},
+	{Name: "ping", Arity: -1, Flags: FlagFast, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Ping the server", Cplx: "O(1)", Handler: pingCmd},
 	{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, ACL: "@fast @connection", Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Cplx: "O(1)", Handler: echoCmd},
 }
 
@@ -191,6 +191,14 @@ func scanCmd(s *Store, c *Ctx, argv [][]byte) {
 // leading space, an optional sign ("-1" wraps around), digits only, and no
 // overflow.
 func parseScanCursor(b []byte) (uint64, bool) {
+	// Redis hands the argument to strtoul as a C string: it ends at the
+	// first NUL, so "7\x00junk" is cursor 7 and "\x00" is cursor 0.
+	for i, ch := range b {
+		if ch == 0 {
+			b = b[:i]
+			break
+		}
+	}
 	if len(b) == 0 {
 		return 0, true // strtoull of "" is 0 with nothing left over
 	}
@@ -315,7 +323,12 @@ func parseDBIndex(b []byte) (int64, bool) {
 func selectCmd(s *Store, c *Ctx, argv [][]byte) {
 	n, ok := parseDBIndex(argv[1])
 	if !ok {
-		c.Out = append(c.Out, resp.ErrNotInt...)
+		// getIntFromObjectOrReply: not an integer, or not a C int.
+		if _, isInt := resp.ParseInt(argv[1]); isInt {
+			c.Out = append(c.Out, resp.ErrIntRange...)
+		} else {
+			c.Out = append(c.Out, resp.ErrNotInt...)
+		}
 		return
 	}
 	if n < 0 || n >= NumDBs {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ringkv/ringkv/conn/resp"
 )
@@ -20,13 +21,13 @@ var stringCommands = []*Command{
 	{Name: "psetex", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @slow", Group: "string", Since: "2.6.0", Summary: "Set the value and expiration in milliseconds of a key", Cplx: "O(1)", Handler: setexCmd},
 	{Name: "getset", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "1.0.0", Summary: "Set the string value of a key and return its old value", Cplx: "O(1)", Handler: getsetCmd},
 	{Name: "getdel", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "6.2.0", Summary: "Get the value of a key and delete the key", Cplx: "O(1)", Handler: getdelCmd},
-	{Name: "mget", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@read @string @fast", Group: "string", Since: "1.0.0", Summary: "Get the values of all the given keys", Cplx: "O(N)", Handler: mgetCmd},
-	{Name: "mset", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: "@write @string @slow", Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values", Cplx: "O(N)", Handler: msetCmd},
-	{Name: "msetnx", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: "@write @string @slow", Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values, only if none of the keys exist", Cplx: "O(N)", Handler: msetCmd},
-	{Name: "append", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "2.0.0", Summary: "Append a value to a key", Cplx: "O(1)", Handler: appendCmd},
+	{Name: "mget", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, ACL: "@read @string @fast", Group: "string", Since: "1.0.0", Summary: "Get the values of all the given keys", Cplx: "O(N) where N is the number of keys to retrieve.", Handler: mgetCmd},
+	{Name: "mset", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: "@write @string @slow", Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values", Cplx: "O(N) where N is the number of keys to set.", Handler: msetCmd},
+	{Name: "msetnx", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: "@write @string @slow", Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values, only if none of the keys exist", Cplx: "O(N) where N is the number of keys to set.", Handler: msetCmd},
+	{Name: "append", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "2.0.0", Summary: "Append a value to a key", Cplx: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", Handler: appendCmd},
 	{Name: "strlen", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@read @string @fast", Group: "string", Since: "2.2.0", Summary: "Get the length of the value stored in a key", Cplx: "O(1)", Handler: strlenCmd},
-	{Name: "getrange", Arity: 4, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@read @string @slow", Group: "string", Since: "2.4.0", Summary: "Get a substring of the string stored at a key", Cplx: "O(N)", Handler: getrangeCmd},
-	{Name: "setrange", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @slow", Group: "string", Since: "2.2.0", Summary: "Overwrite part of a string at key starting at the specified offset", Cplx: "O(1)", Handler: setrangeCmd},
+	{Name: "getrange", Arity: 4, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@read @string @slow", Group: "string", Since: "2.4.0", Summary: "Get a substring of the string stored at a key", Cplx: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", Handler: getrangeCmd},
+	{Name: "setrange", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @slow", Group: "string", Since: "2.2.0", Summary: "Overwrite part of a string at key starting at the specified offset", Cplx: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", Handler: setrangeCmd},
 	{Name: "incr", Arity: 2, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by one", Cplx: "O(1)", Handler: incrCmd},
 	{Name: "decr", Arity: 2, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by one", Cplx: "O(1)", Handler: incrCmd},
 	{Name: "incrby", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, ACL: "@write @string @fast", Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by the given amount", Cplx: "O(1)", Handler: incrCmd},
@@ -352,7 +353,9 @@ func setrangeCmd(s *Store, c *Ctx, argv [][]byte) {
 		c.Out = resp.AppendInt(c.Out, int64(old))
 		return
 	}
-	if offset+int64(len(val)) > StringLenMax {
+	// Written so that a huge offset cannot overflow the sum (offset
+	// 9223372036854775807 used to wrap negative, pass, and panic).
+	if offset > StringLenMax-int64(len(val)) {
 		c.Out = append(c.Out, resp.ErrStringMax...)
 		return
 	}
@@ -443,7 +446,13 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 			return nil, false
 		}
 	}
-	f, _, err := big.ParseFloat(string(b), 0, longDoublePrec, big.ToNearestEven)
+	text := string(b)
+	// strtold spells infinity "inf" or "infinity" in any case; ParseFloat
+	// knows only the short form.
+	if unsigned := strings.TrimLeft(text, "+-"); len(text)-len(unsigned) <= 1 && strings.EqualFold(unsigned, "infinity") {
+		text = text[:len(text)-len(unsigned)] + "inf"
+	}
+	f, _, err := big.ParseFloat(text, 0, longDoublePrec, big.ToNearestEven)
 	if err != nil {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ringkv/ringkv/conn/resp"
@@ -128,6 +129,12 @@ func commandCmd(s *Store, c *Ctx, argv [][]byte) {
 	switch {
 	case eqFold(sub, "count") && len(argv) == 2:
 		c.Out = resp.AppendInt(c.Out, int64(len(commandList)))
+	case eqFold(sub, "info") && len(argv) == 2:
+		// COMMAND INFO without names describes every command, as COMMAND.
+		c.Out = resp.AppendArrayLen(c.Out, len(commandList))
+		for _, cmd := range commandList {
+			c.Out = appendCommandInfo(c.Out, cmd)
+		}
 	case eqFold(sub, "info"):
 		c.Out = resp.AppendArrayLen(c.Out, len(argv)-2)
 		for _, name := range argv[2:] {
@@ -160,15 +167,57 @@ func commandCmd(s *Store, c *Ctx, argv [][]byte) {
 			c.Out = resp.AppendBulkString(c.Out, "complexity")
 			c.Out = resp.AppendBulkString(c.Out, cmd.Cplx)
 		}
-	case eqFold(sub, "list") && len(argv) == 2:
-		c.Out = resp.AppendArrayLen(c.Out, len(commandList))
-		for _, cmd := range commandList {
-			c.Out = resp.AppendBulkString(c.Out, cmd.Name)
-		}
-	case eqFold(sub, "count"), eqFold(sub, "list"):
+	case eqFold(sub, "list"):
+		commandListCmd(c, argv)
+	case eqFold(sub, "count"):
 		c.Out = resp.AppendWrongArity(c.Out, "command|"+strings.ToLower(string(sub)))
 	default:
 		c.Out = resp.AppendUnknownSubcommand(c.Out, "COMMAND", sub)
+	}
+}
+
+// commandListCmd is COMMAND LIST [FILTERBY MODULE name | ACLCAT category |
+// PATTERN pattern], parsed as Redis 7.0 does: the last FILTERBY wins, and
+// anything else is a syntax error. There are no modules, so MODULE lists
+// nothing; an unknown category lists nothing too.
+func commandListCmd(c *Ctx, argv [][]byte) {
+	filter, arg := "", []byte(nil)
+	for i := 2; i < len(argv); i++ {
+		if !eqFold(argv[i], "filterby") || len(argv)-1-i != 2 {
+			c.Out = append(c.Out, resp.ErrSyntax...)
+			return
+		}
+		switch t := argv[i+1]; {
+		case eqFold(t, "module"), eqFold(t, "aclcat"), eqFold(t, "pattern"):
+			filter = strings.ToLower(string(t))
+		default:
+			c.Out = append(c.Out, resp.ErrSyntax...)
+			return
+		}
+		arg = argv[i+2]
+		i += 2
+	}
+	var names []string
+	for _, cmd := range commandList {
+		switch filter {
+		case "module":
+			continue
+		case "aclcat":
+			if !slices.ContainsFunc(strings.Fields(cmd.ACL), func(cat string) bool {
+				return strings.EqualFold(cat, "@"+string(arg))
+			}) {
+				continue
+			}
+		case "pattern":
+			if !GlobMatch([]byte(strings.ToLower(string(arg))), []byte(cmd.Name)) {
+				continue
+			}
+		}
+		names = append(names, cmd.Name)
+	}
+	c.Out = resp.AppendArrayLen(c.Out, len(names))
+	for _, name := range names {
+		c.Out = resp.AppendBulkString(c.Out, name)
 	}
 }
 

@@ -20,6 +20,8 @@ var (
 	ErrWrongType = []byte("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
 	ErrSyntax    = []byte("-ERR syntax error\r\n")
 	ErrNotInt    = []byte("-ERR value is not an integer or out of range\r\n")
+	// ErrIntRange is getIntFromObjectOrReply's: an integer outside C's int.
+	ErrIntRange  = []byte("-ERR value is out of range, value must between -2147483648 and 2147483647\r\n")
 	ErrNotFloat  = []byte("-ERR value is not a valid float\r\n")
 	ErrOverflow  = []byte("-ERR increment or decrement would overflow\r\n")
 	ErrIncrNaN   = []byte("-ERR increment would produce NaN or Infinity\r\n")
