@@ -15,6 +15,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +32,19 @@ func main() {
 	}
 	cfg.Logger = logger
 	raiseFileLimit(logger)
+	// RINGKV_CPUPROFILE=file writes a Go CPU profile of the whole run, for
+	// finding where the server's time goes (go tool pprof).
+	if path := os.Getenv("RINGKV_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			logger.Printf("cpu profile: %v", err)
+		} else {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	srv := conn.NewServer(cfg)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -41,6 +55,7 @@ func main() {
 	}()
 	if err := srv.Run(); err != nil {
 		logger.Printf("fatal: %v", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
