@@ -16,6 +16,10 @@ type Ctx struct {
 	Out []byte
 	// DB is the selected database; SELECT changes it.
 	DB int
+	// Proto is the connection's RESP version, 2 or 3 (HELLO sets it; 0 is
+	// read as 2). Replies whose RESP3 type differs are written with
+	// conn/resp's protocol-aware encoders (AppendMapLen, AppendDouble ...).
+	Proto int
 	// NowMs is the loop turn's clock in unix milliseconds, read once per
 	// turn by conn (tests set it directly).
 	NowMs int64
