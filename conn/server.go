@@ -389,6 +389,8 @@ func (s *Server) execute(cl *client, argv [][]byte) {
 		cl.ctx.NowMs = s.nowMs
 		cl.lastCmd = cmd
 		s.store.Exec(&cl.ctx, cmd, argv)
+		// Nothing consumes propagation yet (the AOF is a later issue).
+		cl.ctx.Prop, cl.ctx.Rewritten = cl.ctx.Prop[:0], false
 		if cl.ctx.Close {
 			cl.closeAfterReply = true
 		}

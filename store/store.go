@@ -28,6 +28,13 @@ type Ctx struct {
 	Client any
 	// Close asks conn to close the connection once this reply is sent.
 	Close bool
+	// Prop collects, RESP-encoded, the commands that reproduce this
+	// command's effect on the keyspace, for the AOF (and replication
+	// later). See propagate.go.
+	Prop []byte
+	// Rewritten says the handler logged its effect itself (Rewrite), so
+	// argv is not logged.
+	Rewritten bool
 }
 
 // Stats are the keyspace counters INFO reports.
@@ -79,6 +86,7 @@ func (s *Store) lookup(c *Ctx, key []byte) (t *Table, id uint32, ok bool) {
 	id, ok = t.Find(key)
 	if ok {
 		if at := t.ExpireAt(id); at != 0 && at <= c.NowMs {
+			c.LogDel(key)
 			t.Remove(id)
 			s.Stats.ExpiredKeys++
 			return t, 0, false

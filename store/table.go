@@ -65,7 +65,11 @@ type Kind uint8
 const (
 	KindNone Kind = iota // a free entry id
 	KindString
-	// later: KindList, KindHash, KindSet, KindZSet
+	KindList
+	KindHash
+	KindSet
+	KindZSet
+	KindStream
 )
 
 // entry is one key. It must stay free of pointers (a test checks it): the GC
