@@ -151,16 +151,21 @@ func (s *Server) Run() error {
 	s.cfg.Logger.Printf("ready to accept connections on %s:%d", s.cfg.Bind, port)
 	close(s.ready)
 	handle := s.handle
+	expireMore := false
 	for !s.stop.Load() {
-		s.clockFresh = false
 		timeout := loopTickMax
-		if s.store.RehashStep(rehashSlotsPerTurn) {
-			timeout = 0 // more rehash work: poll, don't sleep
+		switch next := s.store.NextExpiryMs(); {
+		case s.store.RehashStep(rehashSlotsPerTurn) || expireMore:
+			timeout = 0 // more bounded work waiting: poll, don't sleep
+		case next-s.nowMs < loopTickMax.Milliseconds():
+			timeout = time.Duration(max(0, next-s.nowMs)) * time.Millisecond
 		}
+		s.clockFresh = false
 		if err := r.Wait(timeout, handle); err != nil {
 			return fmt.Errorf("ring wait: %w", err)
 		}
 		s.tick()
+		expireMore = s.store.ActiveExpire(s.nowMs)
 		s.flush()
 	}
 	s.cfg.Logger.Printf("shutting down: %d clients", s.nclients)
@@ -231,7 +236,9 @@ func parseIPv4(s string) ([4]byte, error) {
 // (a TTL set on an idle server would otherwise start early).
 func (s *Server) tick() {
 	if !s.clockFresh {
-		s.nowMs = time.Now().UnixMilli()
+		// Never backwards: a key seen expired must stay expired if the wall
+		// clock steps back.
+		s.nowMs = max(s.nowMs, time.Now().UnixMilli())
 		s.clockFresh = true
 	}
 }

@@ -2,6 +2,9 @@ package store
 
 import (
 	"math/rand/v2"
+	"time"
+
+	"github.com/ringkv/ringkv/expire"
 
 	"github.com/ringkv/ringkv/conn/resp"
 )
@@ -44,18 +47,81 @@ type Stats struct {
 
 // Store is the keyspace: NumDBs tables owned by one goroutine.
 type Store struct {
-	dbs   [NumDBs]*Table
-	rnd   *rand.Rand
-	Stats Stats
+	// dbs[i] is what SELECT i sees; SWAPDB swaps its elements. tables
+	// never changes: it maps a table's permanent number (the one its
+	// timers carry) to the table.
+	dbs    [NumDBs]*Table
+	tables [NumDBs]*Table
+	wheel  *expire.Wheel
+	rnd    *rand.Rand
+	Stats  Stats
+	// fire is fireTimer bound once, so Advance gets no new closure per turn.
+	fire      func(uint64)
+	fireNowMs int64
+	// OnExpired, if set, is called for every key that active expiry
+	// removes outside any command, before it is removed (the AOF logs it
+	// as DEL; lazy expiry inside a command uses Ctx.LogDel instead).
+	OnExpired func(db int, key []byte)
 }
 
 // New returns an empty keyspace.
 func New() *Store {
 	s := &Store{rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	s.wheel = expire.New(time.Now().UnixMilli())
+	s.fire = s.fireTimer
 	for i := range s.dbs {
-		s.dbs[i] = NewTable()
+		t := NewTable()
+		t.attachWheel(s.wheel, uint32(i))
+		s.dbs[i], s.tables[i] = t, t
 	}
 	return s
+}
+
+// ExpireFireMax bounds the keys active expiry removes per loop turn, so a
+// million keys expiring in the same millisecond never stall the loop: the
+// rest go in the following turns (about 1 us each, wheel and delete).
+const ExpireFireMax = 2000
+
+// ActiveExpire removes keys whose TTL passed by nowMs, at most
+// ExpireFireMax of them, and reports whether more are due. The event loop
+// calls it once per turn.
+func (s *Store) ActiveExpire(nowMs int64) (more bool) {
+	s.fireNowMs = nowMs
+	return s.wheel.Advance(nowMs, ExpireFireMax, s.fire)
+}
+
+// NextExpiryMs is the earliest time a key may need to be expired: the event
+// loop sleeps no longer than that.
+func (s *Store) NextExpiryMs() int64 { return s.wheel.NextWakeMs() }
+
+func (s *Store) fireTimer(v uint64) {
+	t, id := s.tables[v>>32], uint32(v)
+	t.timerFired(id)
+	if t.Kind(id) == KindNone {
+		panic("BUG: store: a timer fired for a free entry")
+	}
+	at := t.ExpireAt(id)
+	if at == 0 {
+		panic("BUG: store: a timer fired for a key without a TTL")
+	}
+	if at > s.fireNowMs {
+		// The wheel's time never goes back, the caller's clock may have
+		// (a wall-clock step): the key is not due by the caller's clock.
+		// Keep its one timer armed rather than expire it early.
+		t.SetExpireAt(id, 0)
+		t.SetExpireAt(id, at)
+		return
+	}
+	if s.OnExpired != nil {
+		for db, d := range s.dbs {
+			if d == t {
+				s.OnExpired(db, t.Key(id))
+				break
+			}
+		}
+	}
+	t.Remove(id)
+	s.Stats.ExpiredKeys++
 }
 
 // DB returns database i's table (for INFO and tests).

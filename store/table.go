@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"unsafe"
+
+	"github.com/ringkv/ringkv/expire"
 )
 
 // Table is one database's keyspace: every key, its value and its TTL.
@@ -53,6 +55,12 @@ type Table struct {
 
 	expires int // entries with expireAtMs != 0
 
+	// wheel, when set, holds one timer per key with a TTL (active expiry);
+	// the timer's value is num<<32 | id. A table made by NewTable alone
+	// (tests) has none and relies on lazy expiry.
+	wheel *expire.Wheel
+	num   uint32
+
 	// syncFinishes counts resizes that found the previous rehash unfinished
 	// and had to complete it synchronously. The ratios in table_rehash.go
 	// make it impossible; tests assert it stays 0.
@@ -75,9 +83,10 @@ const (
 // entry is one key. It must stay free of pointers (a test checks it): the GC
 // then never scans the entries array, however long.
 type entry struct {
-	hash       uint64 // maphash of the key; uint32(hash) is its slot tag
-	ref        uint64 // arena block: the key bytes, then the string value bytes
-	expireAtMs int64  // unix ms; 0 = no TTL
+	hash       uint64        // maphash of the key; uint32(hash) is its slot tag
+	ref        uint64        // arena block: the key bytes, then the string value bytes
+	expireAtMs int64         // unix ms; 0 = no TTL
+	timer      expire.Handle // the key's one live wheel entry when the table has a wheel; 0 = none
 	keyLen     uint32
 	valLen     uint32 // string value length; 0 when the value is an object
 	obj        uint32 // index into Table.objs when kind is an object kind
@@ -244,6 +253,9 @@ func (t *Table) Remove(id uint32) {
 	}
 	if e.expireAtMs != 0 {
 		t.expires--
+	}
+	if e.timer != 0 {
+		t.wheel.Cancel(e.timer)
 	}
 	*e = entry{}
 	t.freeIDs = append(t.freeIDs, id)
@@ -429,6 +441,31 @@ func (t *Table) SetExpireAt(id uint32, ms int64) {
 		t.expires--
 	}
 	e.expireAtMs = ms
+	if t.wheel == nil {
+		return
+	}
+	// Exactly one live wheel entry per key with a TTL, none without.
+	switch {
+	case ms == 0 && e.timer != 0:
+		t.wheel.Cancel(e.timer)
+		e.timer = 0
+	case ms != 0 && e.timer != 0:
+		t.wheel.Update(e.timer, ms)
+	case ms != 0:
+		e.timer = t.wheel.Add(ms, uint64(t.num)<<32|uint64(id))
+	}
+}
+
+// attachWheel makes t keep a timer per key with a TTL in w, tagged with num.
+func (t *Table) attachWheel(w *expire.Wheel, num uint32) {
+	t.wheel, t.num = w, num
+}
+
+// timerFired forgets id's timer, which the wheel has just removed.
+func (t *Table) timerFired(id uint32) {
+	if int(id) < len(t.entries) {
+		t.entries[id].timer = 0
+	}
 }
 
 // Scan calls fn for live entries with ids >= cursor, at most count of them,
@@ -501,8 +538,21 @@ func (t *Table) Random(rnd *rand.Rand) (id uint32, ok bool) {
 	}
 }
 
-// Clear drops every key (FLUSHDB). The old structures are left to the GC.
-func (t *Table) Clear() { *t = *NewTable() }
+// Clear drops every key (FLUSHDB). The old structures are left to the GC;
+// the keys' timers are cancelled, which is O(keys with a TTL) when a wheel
+// is attached.
+func (t *Table) Clear() {
+	w, num := t.wheel, t.num
+	if w != nil && t.expires > 0 {
+		for i := range t.entries {
+			if h := t.entries[i].timer; h != 0 {
+				w.Cancel(h)
+			}
+		}
+	}
+	*t = *NewTable()
+	t.wheel, t.num = w, num
+}
 
 // MemoryBytes approximates the bytes the table holds: arena chunks and large
 // blocks, the index, the entries array and the object slots (not the objects
