@@ -23,6 +23,13 @@
 #                     (e.g. RINGKV_BIN=$(command -v redis-server) to check the script)
 #   IO=auto           ringkv's --io backend (auto, uring or epoll)
 #   RINGKV_PORT=16380 REDIS_PORT=16381
+#   RSS_KEYS=1000000  keys loaded (SET key:N with a 32-byte value, through
+#                     redis-cli --pipe) before reading each server's RSS;
+#                     RSS_KEYS=0 skips it
+#   SUITE=1           also run ringkv-bench's suite (scripts/bench-suite.sh)
+#                     against both; SUITE=0 skips it. SUITE_* variables are
+#                     passed on without the prefix (e.g. SUITE_WORKLOADS="get set")
+#   REPORT=bench-report.md  the markdown report this script writes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +41,9 @@ PERIOD=100000
 IO=${IO:-auto}
 RINGKV_PORT=${RINGKV_PORT:-16380}
 REDIS_PORT=${REDIS_PORT:-16381}
+RSS_KEYS=${RSS_KEYS:-1000000}
+SUITE=${SUITE:-1}
+REPORT=${REPORT:-bench-report.md}
 TESTS=(set get)
 PIPELINES=(1 16)
 CLIENTS=50
@@ -273,3 +283,77 @@ for test in "${TESTS[@]}"; do
 			'BEGIN { printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f |\n", t, p, kr, rr, (rr > 0 ? kr / rr : 0), kc, rc }'
 	done
 done
+
+# ---- memory: RSS after loading RSS_KEYS keys --------------------------------
+# Uncapped (loading is not what is measured); the same generated RESP stream
+# goes to both servers through redis-cli --pipe.
+rss_table=
+if [ "$RSS_KEYS" -gt 0 ]; then
+	echo
+	echo "memory: loading $RSS_KEYS keys into each server"
+	awk -v n="$RSS_KEYS" 'BEGIN { v = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv";
+		for (i = 0; i < n; i++) { k = "key:" i; printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$32\r\n%s\r\n", length(k), k, v } }' >"$work/load.resp"
+	saved_mode=$cg_mode
+	cg_mode=none
+	rss_table="| server | keys | RSS after loading (MiB) | bytes per key |"$'\n'"|---|---|---|---|"
+	for name in ringkv redis; do
+		port=$RINGKV_PORT
+		[ "$name" = redis ] && port=$REDIS_PORT
+		start_server "$name" "$port"
+		base=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
+		redis-cli -p "$port" --pipe <"$work/load.resp" >"$work/pipe.out" 2>&1 || { cat "$work/pipe.out" >&2; exit 1; }
+		keys=$(redis-cli -p "$port" DBSIZE)
+		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
+		echo "  $name: $keys keys, VmRSS $((rss / 1024)) MiB (empty: $((base / 1024)) MiB)"
+		rss_table+=$'\n'"$(awk -v n="$name" -v k="$keys" -v r="$rss" -v b="$base" 'BEGIN { printf "| %s | %d | %.1f | %.0f |", n, k, r / 1024, (r - b) * 1024 / k }')"
+		stop_server
+	done
+	cg_mode=$saved_mode
+fi
+
+# ---- the report -------------------------------------------------------------
+{
+	echo "# ringkv vs redis-server"
+	echo
+	echo "Made by \`scripts/bench-vs-redis.sh\` (ROUNDS=$ROUNDS N=$N N_PIPELINED=$N_PIPELINED QUOTA=$QUOTA IO=$IO RSS_KEYS=$RSS_KEYS)"
+	echo "on $(date -u +%Y-%m-%d). Kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"
+	echo "$(nproc) CPUs; servers on CPU 0$([ "$cg_mode" = none ] || echo ", capped at $QUOTA/$PERIOD us per period"), clients on CPU 1."
+	echo
+	echo "## redis-benchmark -c $CLIENTS (medians of $ROUNDS interleaved rounds)"
+	echo
+	echo "| test | pipeline | ringkv rps | redis rps | ratio | ringkv µs CPU/req | redis µs CPU/req |"
+	echo "|---|---|---|---|---|---|---|"
+	for test in "${TESTS[@]}"; do
+		for p in "${PIPELINES[@]}"; do
+			awk -v t="${test^^}" -v p="$p" -v kr="$(median ringkv "$test" "$p" 4)" -v rr="$(median redis "$test" "$p" 4)" \
+				-v kc="$(median ringkv "$test" "$p" 5)" -v rc="$(median redis "$test" "$p" 5)" \
+				'BEGIN { printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f |\n", t, p, kr, rr, (rr > 0 ? kr / rr : 0), kc, rc }'
+		done
+	done
+	if [ -n "$rss_table" ]; then
+		echo
+		echo "## Memory"
+		echo
+		echo "$rss_table"
+	fi
+} >"$REPORT"
+
+# ---- ringkv-bench's suite ---------------------------------------------------
+if [ "$SUITE" = 1 ]; then
+	echo
+	echo "ringkv-bench suite (scripts/bench-suite.sh)"
+	suite_env=()
+	while IFS='=' read -r k v; do
+		[[ $k == SUITE_* ]] && suite_env+=("${k#SUITE_}=$v")
+	done < <(env)
+	env "${suite_env[@]}" RINGKV_BENCH_LOCKED=1 QUOTA="$QUOTA" IO="$IO" ROUNDS="$ROUNDS" OUT="$work/suite.md" \
+		scripts/bench-suite.sh
+	{
+		echo
+		echo "## ringkv-bench suite"
+		echo
+		sed '1{/^# /d}' "$work/suite.md"
+	} >>"$REPORT"
+fi
+echo
+echo "report written to $REPORT"
