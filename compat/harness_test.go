@@ -88,18 +88,20 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startRedis starts redis-server without persistence on a free port.
+// startRedis starts redis-server without persistence on a free port. DEBUG
+// is enabled because ringkv always allows it (README, known differences) and
+// the scripts use DEBUG SET-ACTIVE-EXPIRE and DEBUG SLEEP.
 func startRedis(t testing.TB) *server {
 	return start(t, "redis", func(port int) *exec.Cmd {
 		return exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+			"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--enable-debug-command", "yes")
 	})
 }
 
 // startRingkv starts the ringkv binary on the given I/O backend.
 func startRingkv(t testing.TB, backend string) *server {
 	return start(t, "ringkv-"+backend, func(port int) *exec.Cmd {
-		return exec.Command(ringkvBin, "--port", strconv.Itoa(port), "--io", backend)
+		return exec.Command(ringkvBin, "--port", strconv.Itoa(port), "--io", backend, "--appendonly", "no")
 	})
 }
 

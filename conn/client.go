@@ -30,8 +30,13 @@ type client struct {
 	closing         bool           // the ring is closing the socket
 	closeAfterReply bool           // QUIT or a protocol error: close once replies are sent
 	lastCmd         *store.Command // for CLIENT LIST's cmd field
+	adm             clientAdmin    // auth, CLIENT REPLY, MONITOR ... (admin.go)
 	createdMs       int64
 	lastMs          int64
+
+	// blocked is non-nil while a blocking command parks the client
+	// (blocking.go).
+	blocked *blockState
 }
 
 func newClient(s *Server, fd int, id int64) *client {

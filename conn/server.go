@@ -34,6 +34,15 @@ type Config struct {
 	// the soft limit already bounds what a client that stops reading costs.
 	ReplyHardLimit int
 	Logger         *log.Logger
+	// ConfigFile is the config file the server started from ("" for none);
+	// CONFIG REWRITE rewrites it.
+	ConfigFile string
+	// Params are further directives (name, values...) from the config file
+	// and the command line, applied through CONFIG's table (config.go) when
+	// the server starts.
+	Params [][]string
+	// AOF is the append-only file (conn/aof.go); the zero value is off.
+	AOF AOFConfig
 }
 
 // Defaults.
@@ -74,6 +83,7 @@ func (c *Config) fill() {
 	if c.Logger == nil {
 		c.Logger = log.Default()
 	}
+	c.AOF.fill()
 }
 
 // Server is the event loop: it owns the ring, the clients and the store,
@@ -96,6 +106,12 @@ type Server struct {
 	ready      chan struct{}
 	stats      stats
 	backend    string
+	aof        aofState
+	adm        serverAdmin // admin.go
+	params     params      // config.go
+
+	// blk holds the blocked clients (blocking.go).
+	blk blocking
 }
 
 type stats struct {
@@ -105,7 +121,11 @@ type stats struct {
 // NewServer prepares a server; Run starts it.
 func NewServer(cfg Config) *Server {
 	cfg.fill()
-	return &Server{cfg: cfg, store: store.New(), ready: make(chan struct{}), listenFD: -1}
+	s := &Server{cfg: cfg, store: store.New(), ready: make(chan struct{}), listenFD: -1}
+	s.initBlocking()
+	s.initAdmin()
+	s.cfg.AOF = cfg.AOF // Config's values, over the table's defaults (aof_config.go)
+	return s
 }
 
 // Port is the port the server listens on, known once Ready is closed.
@@ -133,10 +153,18 @@ func (s *Server) Run() error {
 	}
 	s.ring, s.backend = r, r.Backend()
 	defer r.Shutdown()
+	if err := s.applyParams(s.cfg.Params); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	s.cfg.Logger.Printf("io backend: %s (%s)", r.Backend(), reason)
 	if s.stop.Load() { // Shutdown raced with the start
 		return nil
 	}
+	// Load the AOF before accepting anyone (DESIGN.md, data path).
+	if err := s.aofStart(); err != nil {
+		return err
+	}
+	defer s.aofStop()
 	fd, port, err := listenTCP(s.cfg.Bind, s.cfg.Port)
 	if err != nil {
 		return err
@@ -155,10 +183,13 @@ func (s *Server) Run() error {
 	for !s.stop.Load() {
 		timeout := loopTickMax
 		switch next := s.store.NextExpiryMs(); {
-		case s.store.RehashStep(rehashSlotsPerTurn) || expireMore:
+		case s.store.RehashStep(rehashSlotsPerTurn) || expireMore || s.aofBusy():
 			timeout = 0 // more bounded work waiting: poll, don't sleep
 		case next-s.nowMs < loopTickMax.Milliseconds():
 			timeout = time.Duration(max(0, next-s.nowMs)) * time.Millisecond
+		}
+		if d := s.nextBlockDeadline(); d != 0 && d-s.nowMs < timeout.Milliseconds() {
+			timeout = time.Duration(max(0, d-s.nowMs)) * time.Millisecond // blocking.go
 		}
 		s.clockFresh = false
 		if err := r.Wait(timeout, handle); err != nil {
@@ -166,6 +197,9 @@ func (s *Server) Run() error {
 		}
 		s.tick()
 		expireMore = s.store.ActiveExpire(s.nowMs)
+		s.expireBlocked() // blocking.go
+		s.cron()          // admin.go
+		s.aofAfterBatch() // the turn's log on disk (always) before its replies leave
 		s.flush()
 	}
 	s.cfg.Logger.Printf("shutting down: %d clients", s.nclients)
@@ -307,6 +341,12 @@ func (s *Server) accept(c *ring.Completion) {
 		s.queue(cl)
 		return
 	}
+	if s.protectedRefuses(cl) { // admin.go
+		cl.ctx.Out = append(cl.ctx.Out, errDenied...)
+		cl.closeAfterReply = true
+		s.queue(cl)
+		return
+	}
 	s.ring.Recv(fd)
 }
 
@@ -332,7 +372,7 @@ func (s *Server) read(cl *client, data []byte) {
 // last case reading pauses until the replies drain (backpressure).
 func (s *Server) process(cl *client) {
 	for {
-		if cl.closeAfterReply {
+		if cl.closeAfterReply || cl.blocked != nil {
 			break
 		}
 		if cl.outLen() >= s.cfg.ReplySoftLimit {
@@ -361,6 +401,9 @@ func (s *Server) process(cl *client) {
 			}
 			break
 		}
+		if argv != nil && s.adm.pauseEnd != 0 && s.pauseHolds(cl, argv) {
+			break // CLIENT PAUSE: the command stays in the buffer (admin.go)
+		}
 		cl.qpos = next
 		if argv != nil {
 			s.execute(cl, argv)
@@ -386,22 +429,40 @@ func (s *Server) process(cl *client) {
 
 func (s *Server) execute(cl *client, argv [][]byte) {
 	s.stats.commands++
-	cmd := store.Lookup(argv[0])
+	mark := len(cl.ctx.Out)
+	cmd, unknownSub := store.Resolve(argv)
+	ran := false
 	switch {
 	case cmd == nil:
-		cl.ctx.Out = resp.AppendUnknownCommand(cl.ctx.Out, argv)
+		cl.ctx.Out = store.AppendCommandError(cl.ctx.Out, argv, unknownSub)
 	case !cmd.CheckArity(len(argv)):
 		cl.ctx.Out = resp.AppendWrongArity(cl.ctx.Out, cmd.Name)
+	case !s.admit(cl, cmd): // auth (admin.go)
 	default:
 		cl.ctx.NowMs = s.nowMs
 		cl.lastCmd = cmd
+		if s.aofDenied(cmd) {
+			cl.ctx.Out = s.appendDenied(cl.ctx.Out)
+			break
+		}
+		dirty, outStart := s.store.Stats.Dirty, len(cl.ctx.Out)
+		s.aofBefore(&cl.ctx, cmd, argv)
+		ran = true
+		t0 := s.cmdClock()
 		s.store.Exec(&cl.ctx, cmd, argv)
-		// Nothing consumes propagation yet (the AOF is a later issue).
+		if req := cl.ctx.Block; req != nil { // blocking.go
+			cl.ctx.Block = nil
+			s.blockClient(cl, cmd, argv, req)
+		}
+		s.commandDone(cl, cmd, argv, t0) // admin.go
+		s.aofLog(cl, cmd, argv, dirty, outStart)
 		cl.ctx.Prop, cl.ctx.Rewritten = cl.ctx.Prop[:0], false
+		s.serveReady() // clients blocked on keys this command filled
 		if cl.ctx.Close {
 			cl.closeAfterReply = true
 		}
 	}
+	s.replied(cl, cmd, mark, ran)
 	if hard := s.cfg.ReplyHardLimit; hard > 0 && cl.outLen() > hard {
 		s.cfg.Logger.Printf("client id=%d closed for overcoming of output buffer limits", cl.id)
 		s.closeClient(cl)
@@ -472,5 +533,7 @@ func (s *Server) closeClient(cl *client) {
 		return
 	}
 	cl.closing = true
+	s.unblockClient(cl) // blocking.go
+	s.clientGone(cl)
 	s.ring.Close(cl.fd)
 }

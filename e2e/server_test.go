@@ -134,9 +134,17 @@ type server struct {
 // the test unless it exits with status 0 within stopTimeout.
 func startServer(t *testing.T, backend string) *server {
 	t.Helper()
+	return startServerArgs(t, backend)
+}
+
+// startServerArgs is startServer with further directives (--name value),
+// which come after the defaults and so override them (--appendonly yes
+// --dir D persists into D).
+func startServerArgs(t *testing.T, backend string, extra ...string) *server {
+	t.Helper()
 	var lastErr error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
-		s, err := tryStartServer(t, backend)
+		s, err := tryStartServer(t, backend, extra)
 		if err == nil {
 			t.Cleanup(func() { s.cleanup(t) })
 			return s
@@ -153,7 +161,7 @@ func startServer(t *testing.T, backend string) *server {
 
 var errPortTaken = errors.New("port already in use")
 
-func tryStartServer(t *testing.T, backend string) (*server, error) {
+func tryStartServer(t *testing.T, backend string, extra []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -180,6 +188,7 @@ func tryStartServer(t *testing.T, backend string) (*server, error) {
 	} else {
 		args = append(args, "--dir", dir)
 	}
+	args = append(args, extra...)
 	s.cmd = exec.Command(harness.bin, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout = logFile
@@ -322,6 +331,13 @@ func (s *server) stop(timeout time.Duration) error {
 		s.stopErr = fmt.Errorf("server did not exit within %v of SIGTERM; killed it", timeout)
 	}
 	return s.stopErr
+}
+
+// crash is kill -9 on purpose: the process ends with SIGKILL, and the
+// cleanup does not count that as a failure to stop.
+func (s *server) crash() {
+	s.stopped, s.stopState = true, "killed by the test"
+	s.kill()
 }
 
 // kill ends the process with SIGKILL and reaps it.

@@ -53,12 +53,24 @@ func existsCmd(s *Store, c *Ctx, argv [][]byte) {
 var typeReplies = [...][]byte{
 	KindNone:   resp.TypeNone,
 	KindString: resp.TypeString,
+	KindList:   resp.TypeList,
+	KindHash:   resp.TypeHash,
+	KindSet:    resp.TypeSet,
+	KindZSet:   resp.TypeZSet,
 }
 
 func typeName(k Kind) string {
 	switch k {
 	case KindString:
 		return "string"
+	case KindList:
+		return "list"
+	case KindHash:
+		return "hash"
+	case KindSet:
+		return "set"
+	case KindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -242,7 +254,7 @@ func randomkeyCmd(s *Store, c *Ctx, argv [][]byte) {
 		c.Out = resp.AppendBulk(c.Out, t.Key(id))
 		return
 	}
-	c.Out = append(c.Out, resp.NullBulk...)
+	c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 }
 
 func renameCmd(s *Store, c *Ctx, argv [][]byte) {
@@ -267,8 +279,12 @@ func renameCmd(s *Store, c *Ctx, argv [][]byte) {
 		}
 		t.Remove(dst)
 	}
+	kind := t.Kind(src)
 	moveEntry(t, src, t, argv[2])
 	s.Stats.Dirty++
+	if kind == KindList || kind == KindZSet {
+		s.signalReady(c.DB, argv[2]) // clients blocked on the new name
+	}
 	if nx {
 		c.Out = append(c.Out, resp.One...)
 	} else {
@@ -282,10 +298,12 @@ func moveEntry(from *Table, src uint32, to *Table, key []byte) {
 	dst := to.Add(key)
 	if from.Kind(src) == KindString {
 		to.SetStr(dst, from.Str(src))
+		to.SetStrEnc(dst, from.StrEnc(src)) // the same object, so the same encoding
 	} else {
 		to.SetObj(dst, from.Kind(src), from.Obj(src))
 	}
 	to.SetExpireAt(dst, from.ExpireAt(src))
+	to.entries[dst].lru = from.entries[src].lru
 	from.Remove(src)
 }
 

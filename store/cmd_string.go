@@ -40,7 +40,7 @@ func init() { Register(stringCommands...) }
 func getCmd(s *Store, c *Ctx, argv [][]byte) {
 	t, id, ok := s.lookupRead(c, argv[1])
 	if !ok {
-		c.Out = append(c.Out, resp.NullBulk...)
+		c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 		return
 	}
 	if t.Kind(id) != KindString {
@@ -141,7 +141,7 @@ func setGeneric(s *Store, c *Ctx, flags int, key, val, expireArg []byte, cmdName
 	t, id, found := s.lookup(c, key)
 	if flags&setGet != 0 {
 		if !found {
-			c.Out = append(c.Out, resp.NullBulk...)
+			c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 		} else if t.Kind(id) != KindString {
 			wrongType(c)
 			return
@@ -151,7 +151,7 @@ func setGeneric(s *Store, c *Ctx, flags int, key, val, expireArg []byte, cmdName
 	}
 	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
 		if flags&setGet == 0 {
-			c.Out = append(c.Out, resp.NullBulk...)
+			c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 		}
 		return
 	}
@@ -163,6 +163,12 @@ func setGeneric(s *Store, c *Ctx, flags int, key, val, expireArg []byte, cmdName
 		t.SetExpireAt(id, at)
 	}
 	s.Stats.Dirty++
+	if expireArg != nil && flags&setPXAT == 0 {
+		// Logged with an absolute time, as Redis propagates it, so that
+		// replay at any later time gives the same expiry.
+		var ms [20]byte
+		c.Rewrite(propSet, key, val, propPXAT, strconv.AppendInt(ms[:0], at, 10))
+	}
 	if flags&setGet == 0 {
 		c.Out = append(c.Out, resp.OK...)
 	}
@@ -189,13 +195,24 @@ func setexCmd(s *Store, c *Ctx, argv [][]byte) {
 }
 
 func getsetCmd(s *Store, c *Ctx, argv [][]byte) {
+	dirty := s.Stats.Dirty
 	setGeneric(s, c, setGet, argv[1], argv[2], nil, "getset")
+	if s.Stats.Dirty != dirty {
+		c.Rewrite(propSet, argv[1], argv[2]) // as Redis: GETSET logs as SET
+	}
 }
+
+// Words of the commands string handlers log in place of themselves.
+var (
+	propSet     = []byte("SET")
+	propPXAT    = []byte("PXAT")
+	propKeepTTL = []byte("KEEPTTL")
+)
 
 func getdelCmd(s *Store, c *Ctx, argv [][]byte) {
 	t, id, ok := s.lookupRead(c, argv[1])
 	if !ok {
-		c.Out = append(c.Out, resp.NullBulk...)
+		c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 		return
 	}
 	if t.Kind(id) != KindString {
@@ -212,7 +229,7 @@ func mgetCmd(s *Store, c *Ctx, argv [][]byte) {
 	for _, key := range argv[1:] {
 		t, id, ok := s.lookupRead(c, key)
 		if !ok || t.Kind(id) != KindString {
-			c.Out = append(c.Out, resp.NullBulk...)
+			c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 			continue
 		}
 		c.Out = resp.AppendBulk(c.Out, t.Str(id))
@@ -502,7 +519,11 @@ func incrbyfloatCmd(s *Store, c *Ctx, argv [][]byte) {
 		id = t.Add(argv[1])
 	}
 	t.SetStr(id, text)
+	t.SetStrEnc(id, StrEncNoInt) // createStringObject: embstr or raw, never int
 	s.Stats.Dirty++
+	// The sum is logged, not the increment, so replay cannot round
+	// differently (as Redis: SET key sum KEEPTTL).
+	c.Rewrite(propSet, argv[1], text, propKeepTTL)
 	c.Out = resp.AppendBulk(c.Out, text)
 }
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/ringkv/ringkv/conn/resp"
@@ -10,6 +9,8 @@ import (
 // Flag is a command flag as COMMAND reports it.
 type Flag uint32
 
+// New flags go at the end: the values are not part of any format, but other
+// files' tables name them.
 const (
 	FlagWrite Flag = 1 << iota
 	FlagReadonly
@@ -27,26 +28,107 @@ const (
 	FlagMayReplicate
 	FlagNoMulti
 	FlagAllowBusy
+	FlagAsking
+	FlagNoMandatoryKeys
+	FlagNoAsyncLoading
+	FlagMovableKeys
+	FlagModule
 )
 
-var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
-	"loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi", "allow_busy"}
+// flagOrder is the order in which Redis 7.0's addReplyCommandFlags lists
+// flags. may_replicate (and sentinel, protected) are hidden on purpose there,
+// and so here.
+var flagOrder = []struct {
+	f    Flag
+	name string
+}{
+	{FlagWrite, "write"}, {FlagReadonly, "readonly"}, {FlagDenyOOM, "denyoom"}, {FlagModule, "module"},
+	{FlagAdmin, "admin"}, {FlagPubsub, "pubsub"}, {FlagNoscript, "noscript"}, {FlagBlocking, "blocking"},
+	{FlagLoading, "loading"}, {FlagStale, "stale"}, {FlagSkipMonitor, "skip_monitor"},
+	{FlagSkipSlowlog, "skip_slowlog"}, {FlagAsking, "asking"}, {FlagFast, "fast"}, {FlagNoAuth, "no_auth"},
+	{FlagNoMandatoryKeys, "no_mandatory_keys"}, {FlagNoAsyncLoading, "no_async_loading"},
+	{FlagNoMulti, "no_multi"}, {FlagMovableKeys, "movablekeys"}, {FlagAllowBusy, "allow_busy"},
+}
+
+// parseFlags reads a space-separated list of flag names (the generated
+// specs' form).
+func parseFlags(s string) Flag {
+	var f Flag
+	for _, w := range strings.Fields(s) {
+		for _, fo := range flagOrder {
+			if fo.name == w {
+				f |= fo.f
+			}
+		}
+	}
+	return f
+}
+
+// KeySpec is one of Redis 7's key specifications: where a command's keys
+// begin (BeginSearch) and how many follow (FindKeys), with the key flags
+// (RW, RO, OW, RM, access, update, insert, delete, not_key, incomplete,
+// variable_flags) in Flags, space-separated, in Redis's order.
+type KeySpec struct {
+	Notes       string
+	Flags       string
+	BeginSearch BeginSearch
+	FindKeys    FindKeys
+}
+
+// BeginSearch: Type "index" (the key is at Index) or "keyword" (after the
+// argument equal to Keyword, searched from StartFrom; backwards from the end
+// when StartFrom is negative).
+type BeginSearch struct {
+	Type      string
+	Index     int
+	Keyword   string
+	StartFrom int
+}
+
+// FindKeys: Type "range" (keys up to LastKey after the first, -1 the last
+// argument, every KeyStep; Limit divides the rest) or "keynum" (the argument
+// at KeyNumIdx counts the keys, which start FirstKey after it).
+type FindKeys struct {
+	Type      string
+	LastKey   int
+	KeyStep   int
+	Limit     int
+	KeyNumIdx int
+	FirstKey  int
+}
 
 // Command is one row of a command table: everything COMMAND reports about it
 // and the handler that runs it. Tables live at the top of each cmd_*.go file.
+//
+// A row may leave out what Redis 7.0 already says about the command: Register
+// fills Arity, Flags, key positions, ACL categories, key specs, tips and the
+// COMMAND DOCS entry from redisSpecs (command_specs.go, generated from
+// redis-server by store/internal/specgen), and TestCommandTablesMatchRedis
+// checks that every field a row does state agrees with Redis.
 type Command struct {
-	Name     string // lower case, as Redis's fullname
-	Arity    int    // > 0: exactly; < 0: at least -Arity (argv[0] included)
+	Name     string // lower case, as Redis's fullname ("client|kill" for a subcommand)
+	Arity    int    // > 0: exactly; < 0: at least -Arity (argv[0] included; a subcommand's name counts)
 	Flags    Flag
 	FirstKey int // key positions, as COMMAND reports them
 	LastKey  int
 	Step     int
-	ACL      string // ACL categories besides those implied by flags, e.g. "@string @fast"
+	ACL      string // ACL categories, e.g. "@read @string @fast"
 	Group    string // COMMAND DOCS group
 	Since    string
 	Summary  string
 	Cplx     string // complexity
-	Handler  func(s *Store, c *Ctx, argv [][]byte)
+	Tips     string // space-separated command tips
+	KeySpecs []KeySpec
+	// Subcommands makes this a container (CLIENT, CONFIG ...): argv[1] names
+	// the subcommand that runs. The container's own Handler runs only when
+	// it is called without one and its arity allows that (COMMAND).
+	Subcommands []*Command
+	Handler     func(s *Store, c *Ctx, argv [][]byte)
+	// ID indexes per-command statistics (INFO commandstats): every
+	// registered command and subcommand has a distinct one, below NumIDs().
+	ID     int
+	Parent *Command
+	docs   string // Redis's COMMAND DOCS entry, RESP3-encoded
 }
 
 // cmdNameMax is the longest command name Lookup resolves; longer names are
@@ -55,6 +137,7 @@ const cmdNameMax = 32
 
 var commands = map[string]*Command{}
 var commandList []*Command
+var allCommands []*Command // commands and subcommands, by ID
 
 // Register adds commands to the table. conn registers its connection-level
 // commands (CLIENT, HELLO, INFO, CONFIG, QUIT ...) here too, so that COMMAND
@@ -64,10 +147,68 @@ func Register(cmds ...*Command) {
 		if _, dup := commands[c.Name]; dup {
 			panic("BUG: command registered twice: " + c.Name)
 		}
+		fillFromSpec(c)
 		commands[c.Name] = c
 		commandList = append(commandList, c)
+		for _, sub := range c.Subcommands {
+			if !strings.HasPrefix(sub.Name, c.Name+"|") {
+				panic("BUG: subcommand " + sub.Name + " of " + c.Name)
+			}
+			sub.Parent = c
+			fillFromSpec(sub)
+		}
 	}
 }
+
+// fillFromSpec completes a table row from Redis's description of the
+// command and gives it its ID.
+func fillFromSpec(c *Command) {
+	c.ID = len(allCommands)
+	allCommands = append(allCommands, c)
+	sp := redisSpecs[c.Name]
+	if sp == nil {
+		return
+	}
+	if c.Arity == 0 {
+		c.Arity = sp.arity
+	}
+	if c.Flags == 0 {
+		c.Flags = parseFlags(sp.flags)
+	}
+	if c.FirstKey == 0 && c.LastKey == 0 && c.Step == 0 {
+		c.FirstKey, c.LastKey, c.Step = sp.first, sp.last, sp.step
+	}
+	if c.ACL == "" {
+		c.ACL = sp.acl
+	}
+	if c.Tips == "" {
+		c.Tips = sp.tips
+	}
+	if c.KeySpecs == nil {
+		c.KeySpecs = sp.keySpecs
+	}
+	// movablekeys is derived, as Redis derives it, from the key specs.
+	if strings.Contains(" "+sp.flags+" ", " movablekeys ") {
+		c.Flags |= FlagMovableKeys
+	}
+	c.docs = sp.docs
+}
+
+// redisSpec is one entry of redisSpecs.
+type redisSpec struct {
+	arity             int
+	flags             string
+	first, last, step int
+	acl, tips         string
+	keySpecs          []KeySpec
+	docs              string
+}
+
+// NumIDs bounds Command.ID.
+func NumIDs() int { return len(allCommands) }
+
+// ByID returns the command or subcommand with the given ID.
+func ByID(id int) *Command { return allCommands[id] }
 
 // Lookup resolves a command name case-insensitively without allocating.
 func Lookup(name []byte) *Command {
@@ -82,6 +223,40 @@ func Lookup(name []byte) *Command {
 		lower[i] = ch
 	}
 	return commands[string(lower[:len(name)])]
+}
+
+// Sub returns the subcommand of cmd named name (case-insensitively), or nil.
+func (cmd *Command) Sub(name []byte) *Command {
+	for _, sub := range cmd.Subcommands {
+		if eqFold(name, sub.Name[len(cmd.Name)+1:]) {
+			return sub
+		}
+	}
+	return nil
+}
+
+// Resolve is what Redis's lookupCommand does with argv: a container called
+// with a subcommand resolves to it. It returns nil when argv[0] is unknown,
+// and, with unknownSub set, when argv[1] is not a subcommand of a container
+// that needs one.
+func Resolve(argv [][]byte) (cmd *Command, unknownSub bool) {
+	cmd = Lookup(argv[0])
+	if cmd == nil || cmd.Subcommands == nil || len(argv) < 2 {
+		return cmd, false
+	}
+	if sub := cmd.Sub(argv[1]); sub != nil {
+		return sub, false
+	}
+	return nil, true
+}
+
+// AppendCommandError appends the reply to argv that Resolve could not
+// resolve: an unknown command or an unknown subcommand.
+func AppendCommandError(dst []byte, argv [][]byte, unknownSub bool) []byte {
+	if unknownSub {
+		return resp.AppendUnknownSubcommand(dst, strings.ToUpper(string(argv[0])), argv[1])
+	}
+	return resp.AppendUnknownCommand(dst, argv)
 }
 
 // CheckArity reports whether argv has the number of arguments cmd takes.
@@ -109,146 +284,58 @@ func eqFold(arg []byte, lower string) bool {
 	return true
 }
 
-var commandCommands = []*Command{
-	{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13",
-		ACL: "@slow @connection", Summary: "Get array of Redis command details", Cplx: "O(N) where N is the total number of Redis commands",
-		Handler: commandCmd},
+// AppendHelp appends a HELP reply: the lines as status replies, as Redis's
+// addReplyHelp does ("<CMD> <subcommand> [<arg> [value] [opt] ...].
+// Subcommands are:" first, the HELP entry last).
+func AppendHelp(dst []byte, cmdUpper string, lines []string) []byte {
+	dst = resp.AppendArrayLen(dst, len(lines)+3)
+	dst = resp.AppendSimple(dst, cmdUpper+" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		dst = resp.AppendSimple(dst, l)
+	}
+	dst = resp.AppendSimple(dst, "HELP")
+	return resp.AppendSimple(dst, "    Prints this help.")
 }
 
-func init() { Register(commandCommands...) }
-
-func commandCmd(s *Store, c *Ctx, argv [][]byte) {
-	if len(argv) == 1 {
-		c.Out = resp.AppendArrayLen(c.Out, len(commandList))
-		for _, cmd := range commandList {
-			c.Out = appendCommandInfo(c.Out, cmd)
-		}
-		return
+// KeyMemoryUsage estimates the bytes key and its value take (MEMORY USAGE),
+// counted as Redis counts them: the table entry, the key and the value,
+// each rounded up to jemalloc's size class. It reports false when the key
+// does not exist. Values other than strings are estimated from their
+// encoded size when their type reports one (MemoryUsage() int).
+func (s *Store) KeyMemoryUsage(c *Ctx, key []byte) (int, bool) {
+	t, id, ok := s.lookup(c, key)
+	if !ok {
+		return 0, false
 	}
-	sub := argv[1]
-	switch {
-	case eqFold(sub, "count") && len(argv) == 2:
-		c.Out = resp.AppendInt(c.Out, int64(len(commandList)))
-	case eqFold(sub, "info") && len(argv) == 2:
-		// COMMAND INFO without names describes every command, as COMMAND.
-		c.Out = resp.AppendArrayLen(c.Out, len(commandList))
-		for _, cmd := range commandList {
-			c.Out = appendCommandInfo(c.Out, cmd)
+	const dictEntry, robj = 24, 16
+	n := dictEntry + jemallocSize(3+len(key)+1)
+	if t.Kind(id) == KindString {
+		v := t.Str(id)
+		if len(v) <= 44 { // embstr: the object and its sds in one allocation
+			return n + jemallocSize(robj+3+len(v)+1), true
 		}
-	case eqFold(sub, "info"):
-		c.Out = resp.AppendArrayLen(c.Out, len(argv)-2)
-		for _, name := range argv[2:] {
-			if cmd := Lookup(name); cmd != nil {
-				c.Out = appendCommandInfo(c.Out, cmd)
-			} else {
-				c.Out = append(c.Out, resp.NullArray...)
-			}
-		}
-	case eqFold(sub, "docs"):
-		list := commandList
-		if len(argv) > 2 {
-			list = nil
-			for _, name := range argv[2:] {
-				if cmd := Lookup(name); cmd != nil {
-					list = append(list, cmd)
-				}
-			}
-		}
-		c.Out = resp.AppendArrayLen(c.Out, 2*len(list))
-		for _, cmd := range list {
-			c.Out = resp.AppendBulkString(c.Out, cmd.Name)
-			c.Out = resp.AppendArrayLen(c.Out, 8)
-			c.Out = resp.AppendBulkString(c.Out, "summary")
-			c.Out = resp.AppendBulkString(c.Out, cmd.Summary)
-			c.Out = resp.AppendBulkString(c.Out, "since")
-			c.Out = resp.AppendBulkString(c.Out, cmd.Since)
-			c.Out = resp.AppendBulkString(c.Out, "group")
-			c.Out = resp.AppendBulkString(c.Out, cmd.Group)
-			c.Out = resp.AppendBulkString(c.Out, "complexity")
-			c.Out = resp.AppendBulkString(c.Out, cmd.Cplx)
-		}
-	case eqFold(sub, "list"):
-		commandListCmd(c, argv)
-	case eqFold(sub, "count"):
-		c.Out = resp.AppendWrongArity(c.Out, "command|"+strings.ToLower(string(sub)))
-	default:
-		c.Out = resp.AppendUnknownSubcommand(c.Out, "COMMAND", sub)
+		return n + robj + jemallocSize(3+len(v)+1), true
 	}
+	if m, ok := t.Obj(id).(interface{ MemoryUsage() int }); ok {
+		return n + robj + m.MemoryUsage(), true
+	}
+	return n + robj + 64, true
 }
 
-// commandListCmd is COMMAND LIST [FILTERBY MODULE name | ACLCAT category |
-// PATTERN pattern], parsed as Redis 7.0 does: the last FILTERBY wins, and
-// anything else is a syntax error. There are no modules, so MODULE lists
-// nothing; an unknown category lists nothing too.
-func commandListCmd(c *Ctx, argv [][]byte) {
-	filter, arg := "", []byte(nil)
-	for i := 2; i < len(argv); i++ {
-		if !eqFold(argv[i], "filterby") || len(argv)-1-i != 2 {
-			c.Out = append(c.Out, resp.ErrSyntax...)
-			return
-		}
-		switch t := argv[i+1]; {
-		case eqFold(t, "module"), eqFold(t, "aclcat"), eqFold(t, "pattern"):
-			filter = strings.ToLower(string(t))
-		default:
-			c.Out = append(c.Out, resp.ErrSyntax...)
-			return
-		}
-		arg = argv[i+2]
-		i += 2
+// jemallocSize rounds n up to jemalloc's size classes (8, 16, 32, 48, 64,
+// 80, ... then four classes per doubling).
+func jemallocSize(n int) int {
+	if n <= 8 {
+		return 8
 	}
-	var names []string
-	for _, cmd := range commandList {
-		switch filter {
-		case "module":
-			continue
-		case "aclcat":
-			if !slices.ContainsFunc(strings.Fields(cmd.ACL), func(cat string) bool {
-				return strings.EqualFold(cat, "@"+string(arg))
-			}) {
-				continue
-			}
-		case "pattern":
-			if !GlobMatch([]byte(strings.ToLower(string(arg))), []byte(cmd.Name)) {
-				continue
-			}
-		}
-		names = append(names, cmd.Name)
+	if n <= 128 {
+		return (n + 15) &^ 15
 	}
-	c.Out = resp.AppendArrayLen(c.Out, len(names))
-	for _, name := range names {
-		c.Out = resp.AppendBulkString(c.Out, name)
+	step := 1
+	for step*8 < n {
+		step <<= 1
 	}
-}
-
-// appendCommandInfo appends the ten-element reply COMMAND gives per command:
-// name, arity, flags, first key, last key, step, ACL categories, tips, key
-// specs, subcommands.
-func appendCommandInfo(dst []byte, cmd *Command) []byte {
-	dst = resp.AppendArrayLen(dst, 10)
-	dst = resp.AppendBulkString(dst, cmd.Name)
-	dst = resp.AppendInt(dst, int64(cmd.Arity))
-	n := 0
-	for i := range flagNames {
-		if cmd.Flags&(1<<i) != 0 {
-			n++
-		}
-	}
-	dst = resp.AppendArrayLen(dst, n)
-	for i, name := range flagNames {
-		if cmd.Flags&(1<<i) != 0 {
-			dst = resp.AppendSimple(dst, name)
-		}
-	}
-	dst = resp.AppendInt(dst, int64(cmd.FirstKey))
-	dst = resp.AppendInt(dst, int64(cmd.LastKey))
-	dst = resp.AppendInt(dst, int64(cmd.Step))
-	cats := strings.Fields(cmd.ACL)
-	dst = resp.AppendArrayLen(dst, len(cats))
-	for _, cat := range cats {
-		dst = resp.AppendSimple(dst, cat)
-	}
-	dst = resp.AppendArrayLen(dst, 0) // tips
-	dst = resp.AppendArrayLen(dst, 0) // key specs: a later issue derives them
-	return resp.AppendArrayLen(dst, 0)
+	step >>= 1
+	step = max(step/2, 16)
+	return (n + step - 1) / step * step
 }

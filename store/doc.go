@@ -25,5 +25,15 @@
 //
 // Expiry. A key's TTL is an absolute unix-ms time in its entry. Every lookup
 // removes a key whose time has passed before the command sees it (lazy
-// expiry); active expiry on a timer wheel is expire/'s job (a later issue).
+// expiry); each key with a TTL also has exactly one timer in expire's wheel,
+// which Table.SetExpireAt keeps in step, and Store.ActiveExpire removes the
+// keys whose timers fire (bounded work per loop turn; DEBUG
+// SET-ACTIVE-EXPIRE 0 turns it off). Commands only ever set or clear the
+// absolute time (cmd_expire.go); relative times are logged as absolute
+// (PEXPIREAT), and a time already passed deletes the key and logs DEL.
+//
+// Encodings. OBJECT ENCODING and DEBUG OBJECT report the encoding Redis
+// would have chosen; encoding.go says how strings track it and how object
+// kinds register theirs (objectEncodings); COPY deep-copies object kinds
+// through cloneObj (cmd_expire.go), which each kind's file fills in.
 package store

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -38,6 +39,17 @@ type Ctx struct {
 	// Rewritten says the handler logged its effect itself (Rewrite), so
 	// argv is not logged.
 	Rewritten bool
+	// Block is set by a blocking command that found nothing to serve: it
+	// replied nothing, and conn parks the client (store/blocking.go).
+	Block *BlockRequest
+	// NoBlock makes blocking commands answer as if they timed out at once
+	// instead of blocking (inside MULTI/EXEC and scripts, as Redis's
+	// CLIENT_DENY_BLOCKING).
+	NoBlock bool
+	// Loading says the command is replayed from the AOF: keys are not
+	// expired while loading (as in Redis), so that a log replays to the
+	// keyspace it recorded whatever the time now.
+	Loading bool
 }
 
 // Stats are the keyspace counters INFO reports.
@@ -62,6 +74,16 @@ type Store struct {
 	// removes outside any command, before it is removed (the AOF logs it
 	// as DEL; lazy expiry inside a command uses Ctx.LogDel instead).
 	OnExpired func(db int, key []byte)
+	// KeyReady, when set, is called when a list or sorted set key is
+	// created, so that conn can serve clients blocked on it
+	// (store/blocking.go).
+	KeyReady func(db int, key []byte)
+	// activeExpireOff is DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when
+	// a command finds them (lazy expiry).
+	activeExpireOff bool
+	// lruClock is the LRU clock of the running command (lruClock(NowMs)):
+	// lookups and new keys are stamped with it, for OBJECT IDLETIME.
+	lruClock uint16
 }
 
 // New returns an empty keyspace.
@@ -72,6 +94,7 @@ func New() *Store {
 	for i := range s.dbs {
 		t := NewTable()
 		t.attachWheel(s.wheel, uint32(i))
+		t.clock = &s.lruClock
 		s.dbs[i], s.tables[i] = t, t
 	}
 	return s
@@ -86,13 +109,26 @@ const ExpireFireMax = 2000
 // ExpireFireMax of them, and reports whether more are due. The event loop
 // calls it once per turn.
 func (s *Store) ActiveExpire(nowMs int64) (more bool) {
+	if s.activeExpireOff {
+		return false
+	}
 	s.fireNowMs = nowMs
 	return s.wheel.Advance(nowMs, ExpireFireMax, s.fire)
 }
 
 // NextExpiryMs is the earliest time a key may need to be expired: the event
 // loop sleeps no longer than that.
-func (s *Store) NextExpiryMs() int64 { return s.wheel.NextWakeMs() }
+func (s *Store) NextExpiryMs() int64 {
+	if s.activeExpireOff {
+		return math.MaxInt64
+	}
+	return s.wheel.NextWakeMs()
+}
+
+// AvgTTL is INFO keyspace's avg_ttl for database db: the mean remaining TTL
+// in ms of its keys with a TTL, 0 when there are none. Redis estimates it
+// from the keys its expiry cycle samples; this is the exact mean.
+func (s *Store) AvgTTL(db int, nowMs int64) int64 { return s.dbs[db].AvgTTLMs(nowMs) }
 
 func (s *Store) fireTimer(v uint64) {
 	t, id := s.tables[v>>32], uint32(v)
@@ -142,6 +178,7 @@ func (s *Store) RehashStep(slotsPerDB int) bool {
 // Exec runs one command. argv[0] must already have been resolved to cmd by
 // Lookup and its arity checked by CheckArity.
 func (s *Store) Exec(c *Ctx, cmd *Command, argv [][]byte) {
+	s.lruClock = lruClock(c.NowMs)
 	cmd.Handler(s, c, argv)
 }
 
@@ -151,12 +188,54 @@ func (s *Store) lookup(c *Ctx, key []byte) (t *Table, id uint32, ok bool) {
 	t = s.dbs[c.DB]
 	id, ok = t.Find(key)
 	if ok {
-		if at := t.ExpireAt(id); at != 0 && at <= c.NowMs {
+		if at := t.ExpireAt(id); at != 0 && at <= c.NowMs && !c.Loading {
 			c.LogDel(key)
 			t.Remove(id)
 			s.Stats.ExpiredKeys++
 			return t, 0, false
 		}
+		t.touch(id, s.lruClock)
+	}
+	return t, id, ok
+}
+
+// lookupDB is lookup in database db rather than the selected one, for
+// commands that reach a second database (MOVE, COPY). An expired key found
+// there is removed without LogDel, which logs against the selected
+// database: the command's own propagation (MOVE, COPY as sent) replays to
+// the same keyspace because the key it replaces is gone either way.
+func (s *Store) lookupDB(c *Ctx, db int, key []byte) (t *Table, id uint32, ok bool) {
+	if db == c.DB {
+		return s.lookup(c, key)
+	}
+	t = s.dbs[db]
+	id, ok = t.Find(key)
+	if ok {
+		if expired(t, id, c.NowMs) && !c.Loading {
+			t.Remove(id)
+			s.Stats.ExpiredKeys++
+			return t, 0, false
+		}
+		t.touch(id, s.lruClock)
+	}
+	return t, id, ok
+}
+
+// lookupNoTouch is lookupRead without recording an access (Redis's
+// LOOKUP_NOTOUCH: TTL, OBJECT, DEBUG OBJECT).
+func (s *Store) lookupNoTouch(c *Ctx, key []byte) (t *Table, id uint32, ok bool) {
+	t = s.dbs[c.DB]
+	id, ok = t.Find(key)
+	if ok && expired(t, id, c.NowMs) && !c.Loading {
+		c.LogDel(key)
+		t.Remove(id)
+		s.Stats.ExpiredKeys++
+		ok = false
+	}
+	if ok {
+		s.Stats.Hits++
+	} else {
+		s.Stats.Misses++
 	}
 	return t, id, ok
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 
@@ -54,6 +55,14 @@ type Table struct {
 	oldCount  int // live slots in old
 
 	expires int // entries with expireAtMs != 0
+	// expireSumHi:expireSumLo is the 128-bit sum of every expireAtMs, so
+	// that INFO's avg_ttl is O(1) (AvgTTLMs); 64 bits would overflow with
+	// a few keys at PEXPIREAT's maximum.
+	expireSumHi, expireSumLo uint64
+
+	// clock, when set, is the store's LRU clock (unix seconds, 16 bits):
+	// Add stamps new keys with it (OBJECT IDLETIME).
+	clock *uint16
 
 	// wheel, when set, holds one timer per key with a TTL (active expiry);
 	// the timer's value is num<<32 | id. A table made by NewTable alone
@@ -91,6 +100,8 @@ type entry struct {
 	valLen     uint32 // string value length; 0 when the value is an object
 	obj        uint32 // index into Table.objs when kind is an object kind
 	kind       Kind   // KindNone marks a free id
+	strEnc     StrEnc // how Redis would encode a string value (encoding.go)
+	lru        uint16 // last access, unix seconds mod 2^16 (OBJECT IDLETIME)
 }
 
 // slot is one position of the index. ref is id+1, slotEmpty or slotTomb.
@@ -201,6 +212,9 @@ func (t *Table) Add(key []byte) uint32 {
 	ref := t.arena.alloc(len(key))
 	copy(t.arena.block(ref), key)
 	t.entries[id] = entry{hash: h, ref: ref, keyLen: uint32(len(key)), kind: KindString}
+	if t.clock != nil {
+		t.entries[id].lru = *t.clock
+	}
 	if (t.Len()+1)*4 > len(t.cur)*3 {
 		t.startRehash(len(t.cur) * 2)
 	}
@@ -253,6 +267,7 @@ func (t *Table) Remove(id uint32) {
 	}
 	if e.expireAtMs != 0 {
 		t.expires--
+		t.expireSumSub(e.expireAtMs)
 	}
 	if e.timer != 0 {
 		t.wheel.Cancel(e.timer)
@@ -316,6 +331,7 @@ func (t *Table) SetStr(id uint32, val []byte) {
 		e.ref = ref
 	}
 	e.valLen = uint32(len(val))
+	e.strEnc = StrEncAuto
 }
 
 // GrowStr resizes the string value to n bytes, keeping the existing prefix
@@ -355,6 +371,9 @@ func (t *Table) GrowStr(id uint32, n int) []byte {
 		clear(b[kl+have : need])
 	}
 	e.valLen = uint32(n)
+	// Redis unshares the value into a raw SDS before modifying it in
+	// place (APPEND, SETRANGE).
+	e.strEnc = StrEncRaw
 	return b[kl:need:need]
 }
 
@@ -440,6 +459,12 @@ func (t *Table) SetExpireAt(id uint32, ms int64) {
 	case e.expireAtMs != 0 && ms == 0:
 		t.expires--
 	}
+	if e.expireAtMs != 0 {
+		t.expireSumSub(e.expireAtMs)
+	}
+	if ms != 0 {
+		t.expireSumAdd(ms)
+	}
 	e.expireAtMs = ms
 	if t.wheel == nil {
 		return
@@ -454,6 +479,33 @@ func (t *Table) SetExpireAt(id uint32, ms int64) {
 	case ms != 0:
 		e.timer = t.wheel.Add(ms, uint64(t.num)<<32|uint64(id))
 	}
+}
+
+func (t *Table) expireSumAdd(ms int64) {
+	var carry uint64
+	t.expireSumLo, carry = bits.Add64(t.expireSumLo, uint64(ms), 0)
+	t.expireSumHi += carry
+}
+
+func (t *Table) expireSumSub(ms int64) {
+	var borrow uint64
+	t.expireSumLo, borrow = bits.Sub64(t.expireSumLo, uint64(ms), 0)
+	t.expireSumHi -= borrow
+}
+
+// AvgTTLMs is the mean remaining TTL in ms of the keys with a TTL at nowMs
+// (0 when there are none), as INFO keyspace's avg_ttl. Keys already due but
+// not yet removed count as 0 only through the clamp of the mean.
+func (t *Table) AvgTTLMs(nowMs int64) int64 {
+	if t.expires == 0 {
+		return 0
+	}
+	// Every term is below 2^63, so hi < expires and Div64 cannot overflow.
+	mean, _ := bits.Div64(t.expireSumHi, t.expireSumLo, uint64(t.expires))
+	if int64(mean) <= nowMs {
+		return 0
+	}
+	return int64(mean) - nowMs
 }
 
 // attachWheel makes t keep a timer per key with a TTL in w, tagged with num.
@@ -550,8 +602,9 @@ func (t *Table) Clear() {
 			}
 		}
 	}
+	clock := t.clock
 	*t = *NewTable()
-	t.wheel, t.num = w, num
+	t.wheel, t.num, t.clock = w, num, clock
 }
 
 // MemoryBytes approximates the bytes the table holds: arena chunks and large

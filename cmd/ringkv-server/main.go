@@ -72,15 +72,18 @@ func main() {
 // directives the server accepts but does not act on yet, with the value
 // that matches what it does. Anything else unknown is an error, as in Redis.
 var accepted = map[string]bool{
-	"save": true, "appendonly": true, "daemonize": false, "protected-mode": true,
+	"save": true, "daemonize": false, "protected-mode": true,
 	"loglevel": true, "logfile": true, "dir": true, "dbfilename": true, "databases": true,
-	"tcp-keepalive": true, "timeout": true, "hz": true, "appendfsync": true, "maxmemory": true,
+	"tcp-keepalive": true, "timeout": true, "hz": true, "maxmemory": true,
 	"maxmemory-policy": true, "proto-max-bulk-len": true, "tcp-backlog": true,
 }
 
 func parseArgs(args []string) (conn.Config, error) {
 	var cfg conn.Config
 	cfg.Port = conn.DefaultPort
+	// The binary persists by default (README): appendonly yes, everysec,
+	// in the working directory, with Redis's auto-rewrite thresholds.
+	cfg.AOF = conn.AOFConfig{Enabled: true, Dir: ".", Fsync: "everysec", RewritePercentage: 100, RewriteMinSize: 64 << 20}
 	var directives [][]string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		d, err := readConfigFile(args[0])
@@ -88,6 +91,7 @@ func parseArgs(args []string) (conn.Config, error) {
 			return cfg, err
 		}
 		directives = d
+		cfg.ConfigFile = args[0]
 		args = args[1:]
 	}
 	for i := 0; i < len(args); {
@@ -173,12 +177,54 @@ func apply(cfg *conn.Config, name string, vals []string) error {
 		if len(vals) >= 2 && strings.EqualFold(vals[0], "normal") {
 			cfg.ReplyHardLimit, err = strconv.Atoi(vals[1])
 		}
+	case "appendonly":
+		var v string
+		if v, err = one(); err == nil {
+			cfg.AOF.Enabled, err = yesNo(name, v)
+		}
+	case "appendfsync":
+		var v string
+		if v, err = one(); err == nil && v != "always" && v != "everysec" && v != "no" {
+			err = fmt.Errorf("appendfsync: must be always, everysec or no, not %q", v)
+		}
+		cfg.AOF.Fsync = v
+	case "appendfilename":
+		cfg.AOF.Filename, err = one()
+		if err == nil && (cfg.AOF.Filename == "" || strings.ContainsRune(cfg.AOF.Filename, '/')) {
+			err = fmt.Errorf("appendfilename can't be a path, just a filename")
+		}
+	case "appenddirname":
+		cfg.AOF.Dirname, err = one()
+		if err == nil && (cfg.AOF.Dirname == "" || strings.ContainsRune(cfg.AOF.Dirname, '/')) {
+			err = fmt.Errorf("appenddirname can't be a path, just a directory name")
+		}
+	case "dir":
+		cfg.AOF.Dir, err = one()
+	case "aof-load-truncated":
+		var v string
+		var yes bool
+		if v, err = one(); err == nil {
+			yes, err = yesNo(name, v)
+			cfg.AOF.RefuseTruncated = !yes
+		}
+	case "auto-aof-rewrite-percentage":
+		var n int
+		n, err = num()
+		cfg.AOF.RewritePercentage = int64(n)
+	case "auto-aof-rewrite-min-size":
+		var v string
+		if v, err = one(); err == nil {
+			cfg.AOF.RewriteMinSize, err = memSize(name, v)
+		}
 	case "daemonize":
 		if v, _ := one(); v == "yes" {
 			err = errors.New("daemonize yes is not supported: run it under a supervisor")
 		}
 	default:
-		if !accepted[name] {
+		if conn.KnownConfig(name) {
+			// CONFIG's table (conn/config.go) applies it at start.
+			cfg.Params = append(cfg.Params, append([]string{name}, vals...))
+		} else if !accepted[name] {
 			err = fmt.Errorf("bad directive or wrong number of arguments: %s", name)
 		}
 	}
@@ -195,4 +241,34 @@ func raiseFileLimit(logger *log.Logger) {
 			logger.Printf("could not raise the open-file limit: %v", err)
 		}
 	}
+}
+
+func yesNo(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes":
+		return true, nil
+	case "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: argument must be 'yes' or 'no', not %q", name, v)
+}
+
+// memSize reads a redis.conf memory amount: 64mb, 1gb, 100k, 4096.
+func memSize(name, v string) (int64, error) {
+	l := strings.ToLower(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}} {
+		if strings.HasSuffix(l, u.suffix) {
+			l, mult = strings.TrimSuffix(l, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(l, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: not a valid memory amount: %q", name, v)
+	}
+	return n * mult, nil
 }

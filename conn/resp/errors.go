@@ -35,6 +35,32 @@ var (
 	ErrNotMulti  = []byte("-ERR syntax error\r\n")
 	ErrTimeout   = []byte("-ERR timeout is not an integer or out of range\r\n")
 	ErrGetNX     = []byte("-ERR syntax error\r\n")
+
+	// Lists, hashes, sets, sorted sets, blocking commands and SORT.
+	ErrTimeoutFloat    = []byte("-ERR timeout is not a float or out of range\r\n")
+	ErrTimeoutNegative = []byte("-ERR timeout is negative\r\n")
+	ErrPositive        = []byte("-ERR value is out of range, must be positive\r\n")
+	ErrIndexRange      = []byte("-ERR index out of range\r\n")
+	ErrNumkeys         = []byte("-ERR numkeys should be greater than 0\r\n")
+	ErrCountPositive   = []byte("-ERR count should be greater than 0\r\n")
+	ErrRankZero        = []byte("-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n")
+	ErrCountNegative   = []byte("-ERR COUNT can't be negative\r\n")
+	ErrMaxlenNegative  = []byte("-ERR MAXLEN can't be negative\r\n")
+	ErrHashNotInt      = []byte("-ERR hash value is not an integer\r\n")
+	ErrHashNotFloat    = []byte("-ERR hash value is not a float\r\n")
+	ErrMinMaxFloat     = []byte("-ERR min or max is not a float\r\n")
+	ErrMinMaxLex       = []byte("-ERR min or max not valid string range item\r\n")
+	ErrNaNScore        = []byte("-ERR resulting score is not a number (NaN)\r\n")
+	ErrZaddNXXX        = []byte("-ERR XX and NX options at the same time are not compatible\r\n")
+	ErrZaddGTLTNX      = []byte("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n")
+	ErrZaddIncr        = []byte("-ERR INCR option supports a single increment-element pair\r\n")
+	ErrWeightFloat     = []byte("-ERR weight value is not a float\r\n")
+	ErrLimitNegative   = []byte("-ERR LIMIT can't be negative\r\n")
+	ErrSortOrder       = []byte("-ERR One or more scores can't be converted into double\r\n")
+	TypeList           = []byte("+list\r\n")
+	TypeHash           = []byte("+hash\r\n")
+	TypeSet            = []byte("+set\r\n")
+	TypeZSet           = []byte("+zset\r\n")
 )
 
 // AppendErr appends "-ERR msg\r\n", replacing CR and LF in msg with spaces as
@@ -121,3 +147,61 @@ func AppendInvalidExpire(dst []byte, name string) []byte {
 	dst = append(dst, name...)
 	return append(dst, "' command\r\n"...)
 }
+
+// Expiry, OBJECT, LCS and DEBUG (issue 5).
+var (
+	ErrExpireNXXXGTLT = []byte("-ERR NX and XX, GT or LT options at the same time are not compatible\r\n")
+	ErrExpireGTLT     = []byte("-ERR GT and LT options at the same time are not compatible\r\n")
+	ErrLCSLenIdx      = []byte("-ERR If you want both the length and indexes, please just use IDX.\r\n")
+	ErrLCSNotString   = []byte("-ERR The specified keys must contain string values\r\n")
+	ErrLCSMemory      = []byte("-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n")
+	// ErrCopyKind is ringkv's own, for COPY of a value kind that has no
+	// deep copy yet (store's cloneObj); it goes once every kind has one.
+	ErrCopyKind       = []byte("-ERR COPY is not supported for this value type yet\r\n")
+	ErrLFUNotSelected = []byte("-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n")
+)
+
+// AppendUnsupportedOption appends EXPIRE's "-ERR Unsupported option x".
+func AppendUnsupportedOption(dst []byte, opt []byte) []byte {
+	dst = append(dst, "-ERR Unsupported option "...)
+	dst = appendSanitized(dst, cString(opt))
+	return append(dst, '\r', '\n')
+}
+
+// AppendSubcommandSyntax appends addReplySubcommandSyntaxError's "-ERR
+// unknown subcommand or wrong number of arguments for 'x'. Try CMD HELP.".
+func AppendSubcommandSyntax(dst []byte, cmdUpper string, sub []byte) []byte {
+	dst = append(dst, "-ERR unknown subcommand or wrong number of arguments for '"...)
+	dst = appendSanitized(dst, clip(cString(sub), argTextMax))
+	dst = append(dst, "'. Try "...)
+	dst = append(dst, cmdUpper...)
+	return append(dst, " HELP.\r\n"...)
+}
+
+// AppendHelp appends addReplyHelp's reply: a status line per line, headed
+// by "CMD <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" and
+// ending with HELP's own two lines.
+func AppendHelp(dst []byte, cmdUpper string, lines []string) []byte {
+	dst = AppendArrayLen(dst, len(lines)+3)
+	dst = AppendSimple(dst, cmdUpper+" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, ln := range lines {
+		dst = AppendSimple(dst, ln)
+	}
+	dst = AppendSimple(dst, "HELP")
+	return AppendSimple(dst, "    Prints this help.")
+}
+
+// AppendMisconfAOF appends the error Redis gives a write while the AOF
+// cannot be written: "-MISCONF Errors writing to the AOF file: <strerror>".
+func AppendMisconfAOF(dst []byte, strerror string) []byte {
+	dst = append(dst, "-MISCONF Errors writing to the AOF file: "...)
+	dst = appendSanitized(dst, strerror)
+	return append(dst, '\r', '\n')
+}
+
+// BGREWRITEAOF's replies.
+var (
+	RewriteStarted   = []byte("+Background append only file rewriting started\r\n")
+	RewriteScheduled = []byte("+Background append only file rewriting scheduled\r\n")
+	ErrRewriteBusy   = []byte("-ERR Background append only file rewriting already in progress\r\n")
+)

@@ -1,0 +1,5 @@
+package aof
+
+import "io"
+
+func ioEOF() error { return io.EOF }

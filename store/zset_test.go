@@ -1,0 +1,197 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+type modelEntry struct {
+	member string
+	score  float64
+}
+
+func modelCmp(a, b modelEntry) int {
+	switch {
+	case a.score < b.score:
+		return -1
+	case a.score > b.score:
+		return 1
+	}
+	return bytes.Compare([]byte(a.member), []byte(b.member))
+}
+
+// TestZsetModel drives both forms of the sorted set (the skip list and the
+// small sorted slice) against a sorted slice: insert, update, delete, rank,
+// range by rank and by score bound.
+func TestZsetModel(t *testing.T) {
+	seed := testSeed(t)
+	for _, big := range []bool{false, true} {
+		t.Run(fmt.Sprintf("big=%v", big), func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(uint64(seed), 7))
+			z := newZset(0, 0)
+			if big {
+				z = newZset(ZsetMaxListpackEntries+1, 0)
+			}
+			var model []modelEntry
+			find := func(m string) int {
+				return slices.IndexFunc(model, func(e modelEntry) bool { return e.member == m })
+			}
+			for step := range 20000 {
+				m := fmt.Sprintf("m%d", rnd.IntN(300))
+				score := float64(rnd.IntN(50))
+				switch op := rnd.IntN(10); {
+				case op < 5:
+					if i := find(m); i >= 0 {
+						z.Update(rnd, []byte(m), score)
+						model[i].score = score
+					} else {
+						z.Insert(rnd, []byte(m), score)
+						model = append(model, modelEntry{m, score})
+					}
+					slices.SortFunc(model, modelCmp)
+				case op < 8:
+					i := find(m)
+					if z.Delete([]byte(m)) != (i >= 0) {
+						t.Fatalf("step %d: delete %s disagrees", step, m)
+					}
+					if i >= 0 {
+						model = slices.Delete(model, i, i+1)
+					}
+				case op == 8:
+					r, ok := z.Rank([]byte(m))
+					if i := find(m); ok != (i >= 0) || (ok && r != i) {
+						t.Fatalf("step %d: rank of %s = %d,%v, model %d", step, m, r, ok, i)
+					}
+				default:
+					n := z.CountWhile(func(s float64, _ []byte) bool { return s < score })
+					want := 0
+					for want < len(model) && model[want].score < score {
+						want++
+					}
+					if n != want {
+						t.Fatalf("step %d: count below %v = %d, model %d", step, score, n, want)
+					}
+				}
+				if z.Len() != len(model) {
+					t.Fatalf("step %d: len %d, model %d", step, z.Len(), len(model))
+				}
+				if step%500 == 0 && len(model) > 0 {
+					start := rnd.IntN(len(model))
+					end := start + rnd.IntN(len(model)-start)
+					rev := rnd.IntN(2) == 0
+					var got []modelEntry
+					z.Range(start, end, rev, func(m []byte, s float64) bool {
+						got = append(got, modelEntry{string(m), s})
+						return true
+					})
+					want := slices.Clone(model[start : end+1])
+					if rev {
+						slices.Reverse(want)
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("step %d: range %d..%d rev=%v:\n got %v\nwant %v", step, start, end, rev, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDictModel(t *testing.T) {
+	seed := testSeed(t)
+	rnd := rand.New(rand.NewPCG(uint64(seed), 9))
+	d := newDict(0)
+	model := map[string]string{}
+	for step := range 200000 {
+		k := fmt.Sprintf("key%d", rnd.IntN(5000))
+		switch rnd.IntN(3) {
+		case 0, 1:
+			v := bytes.Repeat([]byte{'v'}, rnd.IntN(20))
+			_, added := d.Set([]byte(k), v)
+			if _, had := model[k]; had == added {
+				t.Fatalf("step %d: set %s added=%v", step, k, added)
+			}
+			model[k] = string(v)
+		default:
+			id, ok := d.Find([]byte(k))
+			if _, had := model[k]; had != ok {
+				t.Fatalf("step %d: find %s = %v", step, k, ok)
+			}
+			if ok {
+				d.Delete(id)
+				delete(model, k)
+			}
+		}
+		if d.Len() != len(model) {
+			t.Fatalf("step %d: len %d, model %d", step, d.Len(), len(model))
+		}
+	}
+	n := 0
+	for id := range uint32(d.IDs()) {
+		if d.Live(id) {
+			n++
+			if model[string(d.Key(id))] != string(d.Val(id)) {
+				t.Fatalf("value of %s differs", d.Key(id))
+			}
+		}
+	}
+	if n != len(model) {
+		t.Fatalf("walk found %d, model %d", n, len(model))
+	}
+}
+
+func TestListModel(t *testing.T) {
+	seed := testSeed(t)
+	rnd := rand.New(rand.NewPCG(uint64(seed), 11))
+	var l list
+	var model []string
+	for step := range 20000 {
+		v := fmt.Sprint(step)
+		switch op := rnd.IntN(8); {
+		case op == 0:
+			l.PushFront([]byte(v))
+			model = slices.Insert(model, 0, v)
+		case op == 1:
+			l.PushBack([]byte(v))
+			model = append(model, v)
+		case op == 2 && len(model) > 0:
+			if got := string(l.PopFront()); got != model[0] {
+				t.Fatalf("step %d: popfront %s, model %s", step, got, model[0])
+			}
+			model = model[1:]
+		case op == 3 && len(model) > 0:
+			if got := string(l.PopBack()); got != model[len(model)-1] {
+				t.Fatalf("step %d: popback", step)
+			}
+			model = model[:len(model)-1]
+		case op == 4:
+			i := rnd.IntN(len(model) + 1)
+			l.Insert(i, []byte(v))
+			model = slices.Insert(model, i, v)
+		case op == 5 && len(model) > 0:
+			i := rnd.IntN(len(model))
+			l.Set(i, []byte(v))
+			model[i] = v
+		case op == 6 && rnd.IntN(20) == 0:
+			l.Filter(func(i int, b []byte) bool { return b[len(b)-1] != '3' })
+			model = slices.DeleteFunc(model, func(s string) bool { return s[len(s)-1] == '3' })
+		case op == 7 && len(model) > 2 && rnd.IntN(50) == 0:
+			s := rnd.IntN(len(model))
+			e := s + rnd.IntN(len(model)-s)
+			l.Trim(s, e)
+			model = slices.Clone(model[s : e+1])
+		}
+		if l.Len() != len(model) {
+			t.Fatalf("step %d: len", step)
+		}
+		if len(model) > 0 {
+			i := rnd.IntN(len(model))
+			if string(l.At(i)) != model[i] {
+				t.Fatalf("step %d: at %d", step, i)
+			}
+		}
+	}
+}
