@@ -371,6 +371,7 @@ func (s *Server) read(cl *client, data []byte) {
 // command is incomplete, or the pending replies pass the soft limit; in that
 // last case reading pauses until the replies drain (backpressure).
 func (s *Server) process(cl *client) {
+	s.adm.clock = s.cmdClock() // the first command's start (admin.go)
 	for {
 		if cl.closeAfterReply || cl.blocked != nil {
 			break
@@ -430,7 +431,16 @@ func (s *Server) process(cl *client) {
 func (s *Server) execute(cl *client, argv [][]byte) {
 	s.stats.commands++
 	mark := len(cl.ctx.Out)
-	cmd, unknownSub := store.Resolve(argv)
+	// A client usually repeats one command (a pipeline of GETs): compare
+	// with its last one before the table lookup. Commands with subcommands
+	// go through Resolve every time.
+	var cmd *store.Command
+	unknownSub := false
+	if last := cl.lastCmd; last != nil && last.Subcommands == nil && last.Is(argv[0]) {
+		cmd = last
+	} else {
+		cmd, unknownSub = store.Resolve(argv)
+	}
 	ran := false
 	switch {
 	case cmd == nil:
@@ -448,7 +458,7 @@ func (s *Server) execute(cl *client, argv [][]byte) {
 		dirty, outStart := s.store.Stats.Dirty, len(cl.ctx.Out)
 		s.aofBefore(&cl.ctx, cmd, argv)
 		ran = true
-		t0 := s.cmdClock()
+		t0 := s.adm.clock // set by process or the previous commandDone
 		s.store.Exec(&cl.ctx, cmd, argv)
 		if req := cl.ctx.Block; req != nil { // blocking.go
 			cl.ctx.Block = nil

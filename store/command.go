@@ -250,6 +250,10 @@ func Resolve(argv [][]byte) (cmd *Command, unknownSub bool) {
 	return nil, true
 }
 
+// Is reports whether name (as a client sent it, any case) is cmd's name.
+// conn uses it to skip the table lookup when a client repeats a command.
+func (cmd *Command) Is(name []byte) bool { return eqFold(name, cmd.Name) }
+
 // AppendCommandError appends the reply to argv that Resolve could not
 // resolve: an unknown command or an unknown subcommand.
 func AppendCommandError(dst []byte, argv [][]byte, unknownSub bool) []byte {
