@@ -1,0 +1,61 @@
+package store
+
+import "slices"
+
+// Deep copies of the collection kinds, for COPY (cloneObj in
+// cmd_expire.go). Every part is copied: a clone shares no memory with its
+// source, so writes to either never show in the other. The structures are
+// index-based (no pointers but the few top-level ones), so a copy is a
+// handful of slice copies, not a walk.
+
+func init() {
+	cloneObj[KindList] = func(v any) any { return v.(*list).clone() }
+	cloneObj[KindHash] = func(v any) any { return v.(*hash).clone() }
+	cloneObj[KindSet] = func(v any) any { return v.(*set).clone() }
+	cloneObj[KindZSet] = func(v any) any { return v.(*zset).clone() }
+}
+
+func (l *list) clone() *list {
+	c := &list{buf: make([][]byte, len(l.buf)), head: l.head, n: l.n}
+	for i := 0; i < l.n; i++ {
+		j := l.slot(i)
+		c.buf[j] = slices.Clone(l.buf[j])
+	}
+	return c
+}
+
+func (d *dict) clone() *dict {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.slots = slices.Clone(d.slots)
+	c.recs = slices.Clone(d.recs)
+	c.free = slices.Clone(d.free)
+	c.data = slices.Clone(d.data)
+	return &c
+}
+
+func (h *hash) clone() *hash {
+	return &hash{lp: slices.Clone(h.lp), n: h.n, d: h.d.clone()}
+}
+
+func (s *set) clone() *set {
+	return &set{ints: slices.Clone(s.ints), d: s.d.clone()}
+}
+
+func (z *zset) clone() *zset {
+	c := &zset{small: slices.Clone(z.small), d: z.d.clone()} // members are immutable strings
+	if z.zsl != nil {
+		sl := *z.zsl
+		sl.nodes = slices.Clone(z.zsl.nodes)
+		sl.levels = slices.Clone(z.zsl.levels)
+		sl.freeNodes = slices.Clone(z.zsl.freeNodes)
+		for i := range sl.freeLevels {
+			sl.freeLevels[i] = slices.Clone(z.zsl.freeLevels[i])
+		}
+		sl.d = c.d
+		c.zsl = &sl
+	}
+	return c
+}
