@@ -17,6 +17,15 @@
 // neither grow the server's memory without bound nor delay other clients);
 // and graceful shutdown on SIGTERM.
 //
+// Real clients (clients_test.go, cli_tools_test.go): go-redis v9 with its
+// defaults (RESP3) and rueidis (RESP3, DisableCache: ringkv refuses CLIENT
+// TRACKING ON) over a broad command set; redis-cli's --stat, --latency,
+// --latency-history, --bigkeys, --memkeys, --scan and --pipe (1M SETs), and
+// interactive redis-cli in tmux (hints and displayed replies);
+// scripts/clients-test.sh (node-redis with RESP3, redis-py) run once per
+// backend. The tmux test skips without tmux, the script's test without
+// node/npm or when npm cannot reach its registry.
+//
 // Environment:
 //
 //	RINGKV_E2E_SERVER=redis    run every test against redis-server instead of

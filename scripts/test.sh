@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the one command that runs ringkv's whole test suite, as CI
 # does (.ci/run). On a fresh Debian machine it installs redis-server and
-# redis-tools (the e2e and differential tests run them), then checks
+# redis-tools (the e2e and differential tests run them), tmux and
+# python3-redis (the real-client tests drive them), then checks
 # formatting, vets, runs every test with the race detector and gives each
 # fuzz target a short run. It prints a summary and exits non-zero if any step
 # failed. Budget: well under 30 minutes on 2 cores.
@@ -57,6 +58,29 @@ install_redis() {
 	# never use that port, so it is left alone.
 }
 
+# install_client_tools installs what the real-client e2e tests drive, when
+# missing: tmux (interactive redis-cli) and Debian's python3-redis
+# (scripts/clients-test.sh, for /usr/bin/python3). node and npm are not
+# installed here: without them the node-redis test skips and says so.
+install_client_tools() {
+	local missing=()
+	command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+	/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "missing: ${missing[*]}; installing with apt"
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo=(sudo)
+		else
+			echo "not root and no sudo: install ${missing[*]} yourself" >&2
+			return 1
+		fi
+	fi
+	"${sudo[@]}" apt-get update -qq || return 1
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" || return 1
+}
+
 check_gofmt() {
 	local out
 	out=$(gofmt -l .)
@@ -87,6 +111,7 @@ fuzz_all() {
 }
 
 step "redis-server, redis-cli and redis-benchmark installed" install_redis
+step "tmux and python3-redis installed" install_client_tools
 echo "go: $(go version)"
 command -v redis-server >/dev/null 2>&1 && echo "redis: $(redis-server --version)"
 step "gofmt -l" check_gofmt
