@@ -3,9 +3,14 @@ package store
 import "encoding/binary"
 
 // The arena holds the bytes of every key and every string value. It is a
-// slab allocator over large pointer-free chunks, so that a keyspace of
-// millions of small strings costs the garbage collector a handful of
-// pointers (one per chunk) instead of millions.
+// slab allocator over large chunks mapped off the Go heap (offheap.go), so
+// that a keyspace of millions of small strings costs the garbage collector
+// nothing to scan and no heap headroom.
+//
+// Chunks grow from arenaChunkMinBytes, doubling, to arenaChunkMaxBytes: a
+// table with a few keys maps 64 KiB (and an empty one nothing), a big one
+// needs few mappings. Pages of a chunk not yet reached by the bump pointer
+// are never touched, so they cost address space, not memory.
 //
 // A block is named by a ref, a uint64 that is never a Go pointer:
 //
@@ -19,17 +24,24 @@ import "encoding/binary"
 // list is intrusive (the next ref is stored in the first 8 bytes of the freed
 // block), so freeing costs no memory. Chunks are never returned while the
 // arena lives: a keyspace that shrank keeps its chunks for the next growth
-// (Table.Clear drops the whole arena).
+// (Table.Clear unmaps them all, through the owner's offheapSet).
 //
-// Large requests get a []byte of their own, kept in arena.large (few and big,
-// so few pointers); a freed large block is dropped for the GC to reclaim and
-// its index is reused.
+// Large requests get a Go []byte of their own, kept in arena.large; a freed
+// large block is dropped for the GC to reclaim and its index is reused. They
+// stay on the Go heap on purpose: they are few and big (one pointer each, no
+// scanning of their bytes), a mapping each would cost two syscalls per SET of
+// a big value, and thousands of big values would each hold a VMA and could
+// exhaust vm.max_map_count (65530 by default), turning a workload of large
+// values into an out-of-memory panic.
 //
 // Chunks never move and are never resliced, so a view returned by block stays
-// valid (points at the same bytes) until that block is freed.
+// valid (points at the same bytes) until that block is freed or the owner
+// unmaps every chunk (maps.freeAll: Table.Clear, or the Table's cleanup).
 type arena struct {
-	chunks    [][]byte
-	bumpBytes int // next free offset in the last chunk
+	chunks     [][]byte    // off-heap, each recorded in maps
+	maps       *offheapSet // the owner's mappings (Table.maps)
+	chunkBytes int         // sum of len(chunks[i])
+	bumpBytes  int         // next free offset in the last chunk
 
 	freeHead [arenaClassCount]uint64 // per class: first free block, arenaRefNil if none
 
@@ -41,9 +53,12 @@ type arena struct {
 }
 
 const (
-	// arenaChunkBytes is the size of one slab. It must fit the 24-bit
-	// offset of a ref and hold at least one block of the largest class.
-	arenaChunkBytes = 1 << 20
+	// arenaChunkMinBytes is the first chunk's size; each next chunk is
+	// twice the previous one up to arenaChunkMaxBytes. Every chunk must
+	// hold a block of the largest class, and the largest must fit the
+	// 24-bit offset of a ref.
+	arenaChunkMinBytes = 64 << 10
+	arenaChunkMaxBytes = 4 << 20
 	// arenaSmallMaxBytes is the largest request served from chunks; it is
 	// also the largest size class. Bigger blocks get their own []byte.
 	arenaSmallMaxBytes = 64 << 10
@@ -91,8 +106,9 @@ func arenaMakeClassBySize() *[arenaSmallMaxBytes/arenaClassAlignBytes + 1]uint8 
 	return &t
 }
 
-func newArena() arena {
-	a := arena{}
+// newArena returns an empty arena whose chunks are recorded in maps.
+func newArena(maps *offheapSet) arena {
+	a := arena{maps: maps}
 	for i := range a.freeHead {
 		a.freeHead[i] = arenaRefNil
 	}
@@ -118,7 +134,7 @@ func (a *arena) alloc(n int) uint64 {
 		a.freeHead[c] = binary.LittleEndian.Uint64(a.chunks[ref>>arenaRefIndexShift][off:])
 		return ref
 	}
-	if len(a.chunks) == 0 || a.bumpBytes+size > arenaChunkBytes {
+	if len(a.chunks) == 0 || a.bumpBytes+size > len(a.chunks[len(a.chunks)-1]) {
 		a.newChunk()
 	}
 	ref := uint64(len(a.chunks)-1)<<arenaRefIndexShift | uint64(c)<<arenaRefClassShift | uint64(a.bumpBytes)
@@ -130,9 +146,12 @@ func (a *arena) alloc(n int) uint64 {
 // request that did not fit, is cut into the largest blocks that fit and put on
 // the free lists, so at most arenaClassMinBytes-1 bytes per chunk are lost.
 func (a *arena) newChunk() {
+	size := arenaChunkMinBytes
 	if n := len(a.chunks); n > 0 {
-		for arenaChunkBytes-a.bumpBytes >= arenaClassMinBytes {
-			rest := arenaChunkBytes - a.bumpBytes
+		last := len(a.chunks[n-1])
+		size = min(2*last, arenaChunkMaxBytes)
+		for last-a.bumpBytes >= arenaClassMinBytes {
+			rest := last - a.bumpBytes
 			c := arenaClassOf(rest / arenaClassAlignBytes * arenaClassAlignBytes)
 			if int(arenaClassBytes[c]) > rest {
 				c--
@@ -142,7 +161,9 @@ func (a *arena) newChunk() {
 			a.push(c, ref)
 		}
 	}
-	a.chunks = append(a.chunks, make([]byte, arenaChunkBytes))
+	// The mapping comes zeroed, but alloc promises nothing about contents.
+	a.chunks = append(a.chunks, offheapSetAlloc[byte](a.maps, size))
+	a.chunkBytes += size
 	a.bumpBytes = 0
 }
 
@@ -214,9 +235,9 @@ func (a *arena) capacity(ref uint64) int {
 	return int(arenaClassBytes[c])
 }
 
-// memoryBytes is what the arena holds from the Go heap: every chunk (used or
-// not) plus the large blocks.
+// memoryBytes is what the arena holds: every chunk mapped (used or not),
+// the large blocks and the bookkeeping on the Go heap.
 func (a *arena) memoryBytes() int {
-	return len(a.chunks)*arenaChunkBytes + a.largeBytes +
+	return a.chunkBytes + a.largeBytes +
 		cap(a.chunks)*24 + cap(a.large)*24 + cap(a.largeFree)*4
 }

@@ -6,12 +6,24 @@ import (
 	"testing"
 )
 
+// newTestArena returns an arena whose chunks are unmapped when the test ends.
+func newTestArena(tb testing.TB) *arena {
+	maps := newOffheapSet()
+	tb.Cleanup(maps.freeAll)
+	a := newArena(maps)
+	return &a
+}
+
 func TestArenaLimits(t *testing.T) {
-	if arenaChunkBytes > arenaRefOffsetMask+1 {
-		t.Errorf("arenaChunkBytes %d does not fit the ref offset bits", arenaChunkBytes)
+	if arenaChunkMaxBytes > arenaRefOffsetMask+1 {
+		t.Errorf("arenaChunkMaxBytes %d does not fit the ref offset bits", arenaChunkMaxBytes)
 	}
-	if arenaSmallMaxBytes > arenaChunkBytes {
-		t.Errorf("largest class %d does not fit a chunk of %d", arenaSmallMaxBytes, arenaChunkBytes)
+	if arenaSmallMaxBytes > arenaChunkMinBytes {
+		t.Errorf("largest class %d does not fit the first chunk of %d", arenaSmallMaxBytes, arenaChunkMinBytes)
+	}
+	if arenaChunkMinBytes > arenaChunkMaxBytes || arenaChunkMaxBytes%arenaChunkMinBytes != 0 ||
+		arenaChunkMinBytes%offheapPageBytes != 0 {
+		t.Errorf("chunk sizes %d..%d: want page multiples, doubling from min to max", arenaChunkMinBytes, arenaChunkMaxBytes)
 	}
 	if arenaClassBytes[0] != arenaClassMinBytes || arenaClassMinBytes < 8 {
 		t.Errorf("smallest class %d, want %d (>= 8 for the free-list link)", arenaClassBytes[0], arenaClassMinBytes)
@@ -37,7 +49,7 @@ func TestArenaLimits(t *testing.T) {
 
 // TestArenaClassBoundaries allocates every class size and one byte more.
 func TestArenaClassBoundaries(t *testing.T) {
-	a := newArena()
+	a := newTestArena(t)
 	type got struct {
 		ref uint64
 		n   int
@@ -104,7 +116,7 @@ func TestArenaReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newArena()
+			a := newTestArena(t)
 			keep := a.alloc(tt.n) // so the freed block is not the only one
 			ref := a.alloc(tt.n)
 			a.free(ref)
@@ -128,16 +140,16 @@ func TestArenaReuse(t *testing.T) {
 // a chunk too short for the next block is handed out by smaller classes
 // before a new chunk is cut.
 func TestArenaChunkTail(t *testing.T) {
-	a := newArena()
+	a := newTestArena(t)
 	big := int(arenaClassBytes[arenaClassCount-2])
-	n := arenaChunkBytes / big
+	n := arenaChunkMinBytes / big
 	for range n + 1 {
 		a.alloc(big)
 	}
 	if len(a.chunks) != 2 {
 		t.Fatalf("%d chunks after %d blocks of %d, want 2", len(a.chunks), n+1, big)
 	}
-	tail := arenaChunkBytes - n*big
+	tail := arenaChunkMinBytes - n*big
 	c := arenaClassCount - 1
 	for int(arenaClassBytes[c]) > tail {
 		c--
@@ -149,12 +161,34 @@ func TestArenaChunkTail(t *testing.T) {
 	}
 }
 
+// TestArenaChunkSizes: chunks double from the smallest to the largest, so a
+// small table maps little and a big one few mappings.
+func TestArenaChunkSizes(t *testing.T) {
+	a := newTestArena(t)
+	if a.memoryBytes() != 0 || a.maps.bytes != 0 {
+		t.Fatalf("an empty arena holds %d bytes (%d mapped)", a.memoryBytes(), a.maps.bytes)
+	}
+	want := arenaChunkMinBytes
+	for i := range 12 {
+		for len(a.chunks) == i {
+			a.alloc(arenaSmallMaxBytes)
+		}
+		if got := len(a.chunks[i]); got != want {
+			t.Fatalf("chunk %d: %d bytes, want %d", i, got, want)
+		}
+		want = min(2*want, arenaChunkMaxBytes)
+	}
+	if a.maps.bytes != a.chunkBytes || len(a.maps.mapped) != len(a.chunks) {
+		t.Fatalf("maps holds %d bytes in %d mappings, arena %d in %d chunks", a.maps.bytes, len(a.maps.mapped), a.chunkBytes, len(a.chunks))
+	}
+}
+
 // TestArenaModel allocates and frees at random against a map of expected
 // contents.
 func TestArenaModel(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
-	a := newArena()
+	a := newTestArena(t)
 	live := map[uint64][]byte{}
 	var refs []uint64
 	for op := range 200_000 {

@@ -5,8 +5,9 @@
 // pointer-free entries (id = index, stable for the life of a key), an arena
 // of pointer-free byte chunks holding keys and string values, and an
 // open-addressed index of 8-byte slots mapping hashes to ids. Millions of keys
-// are therefore a handful of large pointer-free allocations that the GC
-// never scans. See table.go, table_rehash.go and arena.go.
+// are therefore a handful of large pointer-free regions mapped off the Go
+// heap (offheap.go): the GC never scans them and they need no GC headroom,
+// so RSS tracks the live data. See table.go, table_rehash.go and arena.go.
 //
 // Rehash. The index grows and shrinks progressively: every operation that
 // touches a table moves a bounded number of slots, and the event loop gives

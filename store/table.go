@@ -14,7 +14,10 @@ import (
 // Table is one database's keyspace: every key, its value and its TTL.
 //
 // Layout, chosen so that the garbage collector scans almost nothing however
-// many keys there are:
+// many keys there are, and holds no headroom for them: the three big arrays
+// (entries, the index, the arena's chunks) are mapped off the Go heap
+// (offheap.go) and recorded in maps, so Clear, a finished rehash and a grow
+// give memory back to the kernel at once.
 //
 //   - entries is a dense array of fixed-size, pointer-free entry structs. An
 //     entry id is its index; it is stable for the life of the key (Scan's
@@ -34,11 +37,16 @@ import (
 // Views returned by Key and Str point into the arena. A view of entry id
 // stays valid until id's own block changes: SetStr, GrowStr, SetObj or
 // Remove of id, or Clear. Mutating other entries (Add included) never moves
-// it. Callers that keep bytes beyond that copy them.
+// it. Callers that keep bytes beyond that copy them. Since the arena is
+// unmapped by Clear (and by the cleanup of a Table dropped unreachable), a
+// view used too late faults rather than reading stale bytes; a caller that
+// drops its last reference to a Table while still using a view must keep the
+// Table alive (runtime.KeepAlive). Pointers into entries (&t.entries[id])
+// are valid until the next Add, which may move the array.
 //
 // Table is not safe for concurrent use; one goroutine owns the store.
 type Table struct {
-	entries []entry
+	entries []entry  // off-heap; cap is all the mapping holds, [len:cap] is zero
 	freeIDs []uint32 // stack of free ids; ids >= len(entries) are stale (trimmed) and skipped
 
 	objs     []any
@@ -46,8 +54,9 @@ type Table struct {
 
 	arena arena
 
-	// The index. Outside a rehash only cur is in use. During a rehash old
-	// holds the slots not yet migrated (see table_rehash.go).
+	// The index, off-heap; len is the power-of-two size (the mapping's cap
+	// may hold more). Outside a rehash only cur is in use. During a rehash
+	// old holds the slots not yet migrated (see table_rehash.go).
 	cur       []slot
 	old       []slot
 	oldCursor int // next old slot to migrate
@@ -69,6 +78,10 @@ type Table struct {
 	// (tests) has none and relies on lazy expiry.
 	wheel *expire.Wheel
 	num   uint32
+
+	// maps records every mapping of entries, cur, old and the arena's
+	// chunks; a cleanup frees them when the Table is dropped unreachable.
+	maps *offheapSet
 
 	// syncFinishes counts resizes that found the previous rehash unfinished
 	// and had to complete it synchronously. The ratios in table_rehash.go
@@ -144,6 +157,12 @@ const (
 	// randomIDSamples: Random first draws this many ids uniformly; with a
 	// half-full id space it falls back to the index walk once in 65536.
 	randomIDSamples = 16
+
+	// entriesGrowNum/entriesGrowDen: the entries array grows by 1.25x. Its
+	// mapping grows with mremap, which moves no bytes, so a small factor
+	// costs only a few more syscalls and keeps the mapped size within a
+	// quarter of the ids in use.
+	entriesGrowNum, entriesGrowDen = 5, 4
 )
 
 // tableHashSeed is per process: hash flooding needs the seed, and nothing
@@ -152,12 +171,22 @@ var tableHashSeed = maphash.MakeSeed()
 
 func tableHash(key []byte) uint64 { return maphash.Bytes(tableHashSeed, key) }
 
-// NewTable returns an empty table.
+// NewTable returns an empty table. It maps one page (the smallest index);
+// the entries and the arena map memory on the first Add.
 func NewTable() *Table {
-	return &Table{
-		arena: newArena(),
-		cur:   make([]slot, tableSlotsMin),
-	}
+	t := &Table{maps: newOffheapSet()}
+	t.reset()
+	// The safety net for a table dropped without Clear (tests make many):
+	// its mappings are freed once it is unreachable. The cleanup holds only
+	// maps, which does not point back at t.
+	offheapFreeOnCleanup(t, t.maps)
+	return t
+}
+
+// reset makes an empty table from t's maps, which must hold nothing.
+func (t *Table) reset() {
+	t.arena = newArena(t.maps)
+	t.cur = offheapSetAlloc[slot](t.maps, tableSlotsMin)
 }
 
 // Len returns the number of keys.
@@ -234,11 +263,17 @@ func (t *Table) allocID() uint32 {
 		// grows again only once this stack is empty, so no stale id can
 		// come back into range while it is still on the stack.
 	}
-	if len(t.entries) >= tableEntriesMax {
+	n := len(t.entries)
+	if n >= tableEntriesMax {
 		panic("BUG: store: more than tableEntriesMax keys")
 	}
-	t.entries = append(t.entries, entry{})
-	return uint32(len(t.entries) - 1)
+	if n == cap(t.entries) {
+		// At least a page more: offheapGrow rounds up to whole pages.
+		t.entries = offheapSetGrow(t.maps, t.entries, min(n*entriesGrowNum/entriesGrowDen+1, tableEntriesMax))
+	}
+	// [len:cap] is zero: Remove zeroes an entry before trimming it.
+	t.entries = t.entries[:n+1]
+	return uint32(n)
 }
 
 // Remove deletes the entry and frees its memory; the id may be reused.
@@ -590,9 +625,10 @@ func (t *Table) Random(rnd *rand.Rand) (id uint32, ok bool) {
 	}
 }
 
-// Clear drops every key (FLUSHDB). The old structures are left to the GC;
-// the keys' timers are cancelled, which is O(keys with a TTL) when a wheel
-// is attached.
+// Clear drops every key (FLUSHDB). The keys' timers are cancelled first
+// (O(keys with a TTL) when a wheel is attached), then every mapping is
+// unmapped: its memory goes back to the kernel at once, and every view into
+// the table is invalid.
 func (t *Table) Clear() {
 	w, num := t.wheel, t.num
 	if w != nil && t.expires > 0 {
@@ -602,20 +638,20 @@ func (t *Table) Clear() {
 			}
 		}
 	}
-	clock := t.clock
-	*t = *NewTable()
+	clock, maps := t.clock, t.maps
+	maps.freeAll()
+	*t = Table{maps: maps}
+	t.reset()
 	t.wheel, t.num, t.clock = w, num, clock
 }
 
 // MemoryBytes approximates the bytes the table holds: arena chunks and large
-// blocks, the index, the entries array and the object slots (not the objects
-// themselves).
+// blocks, the index, the entries array (mapped sizes, touched or not) and the
+// object slots (not the objects themselves).
 func (t *Table) MemoryBytes() int {
-	const entryBytes = int(unsafe.Sizeof(entry{}))
-	const slotBytes = int(unsafe.Sizeof(slot{}))
 	const objBytes = int(unsafe.Sizeof(any(nil)))
 	return t.arena.memoryBytes() +
-		(cap(t.cur)+cap(t.old))*slotBytes +
-		cap(t.entries)*entryBytes + cap(t.freeIDs)*4 +
+		offheapMappedBytes[slot](cap(t.cur)) + offheapMappedBytes[slot](cap(t.old)) +
+		offheapMappedBytes[entry](cap(t.entries)) + cap(t.freeIDs)*4 +
 		cap(t.objs)*objBytes + cap(t.freeObjs)*4
 }

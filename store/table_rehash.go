@@ -80,6 +80,7 @@ func (t *Table) RehashStep(maxSlots int) bool {
 func (t *Table) Rehashing() bool { return t.old != nil }
 
 // startRehash makes cur a new table of n slots and the previous one old.
+// The new table is a fresh mapping (zeroed pages, touched as keys arrive).
 func (t *Table) startRehash(n int) {
 	if t.old != nil {
 		// Unreachable with the ratios above; see the comment at the top.
@@ -87,7 +88,7 @@ func (t *Table) startRehash(n int) {
 		t.rehashStep(len(t.old))
 	}
 	t.old, t.oldCount, t.oldCursor = t.cur, t.curCount, 0
-	t.cur, t.curCount = make([]slot, n), 0
+	t.cur, t.curCount = offheapSetAlloc[slot](t.maps, n), 0
 	if t.oldCount == 0 {
 		t.finishRehash()
 	}
@@ -121,7 +122,9 @@ func (t *Table) rehashStep(maxSlots int) {
 	}
 }
 
+// finishRehash unmaps old: its memory goes back to the kernel at once.
 func (t *Table) finishRehash() {
+	offheapSetFree(t.maps, t.old)
 	t.old, t.oldCursor = nil, 0
 }
 

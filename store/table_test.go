@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 	"time"
 )
@@ -991,38 +990,6 @@ func TestTableZeroAllocs(t *testing.T) {
 		if got := testing.AllocsPerRun(1000, tt.fn); got != 0 {
 			t.Errorf("%s: %v allocations per run, want 0", tt.name, got)
 		}
-	}
-}
-
-// TestTablePointerFree: the GC never scans the entries or the index, because
-// their element types hold no pointers.
-func TestTablePointerFree(t *testing.T) {
-	var hasPointers func(reflect.Type) bool
-	hasPointers = func(typ reflect.Type) bool {
-		switch typ.Kind() {
-		case reflect.Struct:
-			for i := range typ.NumField() {
-				if hasPointers(typ.Field(i).Type) {
-					return true
-				}
-			}
-			return false
-		case reflect.Array:
-			return hasPointers(typ.Elem())
-		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
-			return false
-		}
-		return true // pointer, slice, string, map, chan, func, interface
-	}
-	for _, v := range []any{entry{}, slot{}, byte(0)} {
-		if typ := reflect.TypeOf(v); hasPointers(typ) {
-			t.Errorf("%v holds pointers: the GC would scan every one", typ)
-		}
-	}
-	if hasPointers(reflect.TypeOf(&struct{ p *int }{}).Elem()) == false {
-		t.Fatal("hasPointers misses a pointer field")
 	}
 }
 
