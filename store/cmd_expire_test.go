@@ -391,3 +391,36 @@ func TestLCS(t *testing.T) {
 	h.want("-ERR If you want both the length and indexes, please just use IDX.\r\n", "LCS", "a", "b", "LEN", "IDX")
 	h.want("$0\r\n\r\n", "LCS", "x", "y")
 }
+
+// When every key of a table has expired, its memory goes back: the next
+// loop turn's RehashStep resets a table that is empty but still maps more
+// than emptyTableKeepBytes.
+func TestExpiredMemoryReleased(t *testing.T) {
+	s := New()
+	tb := s.DB(0)
+	val := make([]byte, 100)
+	for i := range 50000 {
+		id := tb.Add([]byte("key:" + strconv.Itoa(i)))
+		tb.SetStr(id, val)
+		tb.SetExpireAt(id, 2000+int64(i%100))
+	}
+	full := tb.MemoryBytes()
+	if full < 4*emptyTableKeepBytes {
+		t.Fatalf("50000 keys map only %d bytes", full)
+	}
+	for more := true; more; more = s.ActiveExpire(3000) {
+	}
+	if tb.Len() != 0 {
+		t.Fatalf("%d keys left after their TTL", tb.Len())
+	}
+	s.RehashStep(256)
+	if got := tb.MemoryBytes(); got > emptyTableKeepBytes {
+		t.Fatalf("empty table still maps %d bytes (had %d)", got, full)
+	}
+	// The table works as before.
+	id := tb.Add([]byte("again"))
+	tb.SetStr(id, []byte("v"))
+	if got, ok := tb.Find([]byte("again")); !ok || got != id || string(tb.Str(id)) != "v" {
+		t.Fatalf("table unusable after release")
+	}
+}

@@ -171,9 +171,21 @@ func (s *Store) RehashStep(slotsPerDB int) bool {
 		if t.Rehashing() && t.RehashStep(slotsPerDB) {
 			busy = true
 		}
+		// A table emptied by expiry or deletes keeps its arena chunks and
+		// entries array for reuse; once it holds nothing and maps more than
+		// a little, give the memory back (expired keys' memory is freed,
+		// as with Redis's allocator). Checked here, once per loop turn, not
+		// in Remove, so a queue that empties and refills one key does not
+		// unmap and map at every pop.
+		if t.Len() == 0 && t.MemoryBytes() > emptyTableKeepBytes {
+			t.Clear()
+		}
 	}
 	return busy
 }
+
+// emptyTableKeepBytes: an empty table holding more than this is reset.
+const emptyTableKeepBytes = 1 << 20
 
 // Exec runs one command. argv[0] must already have been resolved to cmd by
 // Lookup and its arity checked by CheckArity.
