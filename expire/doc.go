@@ -83,7 +83,9 @@
 // timers are one 320 MB allocation that the garbage collector never scans.
 // Freed nodes go on a free stack (a []uint32, 4 bytes per free node) and are
 // reused, so Add, Cancel, Update and Advance allocate nothing in steady
-// state; neither slice shrinks.
+// state. Neither slice shrinks while timers are live; Release gives both
+// back once none is (store calls it every loop turn), raising the
+// generation new nodes start from so that old handles stay stale.
 //
 // Cost. With millions of timers a node is usually not in cache: Cancel and
 // Update touch the node and its two neighbours, Add one node and a slot's

@@ -51,6 +51,9 @@ type node struct {
 // New. A Wheel is owned by one goroutine.
 type Wheel struct {
 	nodes []node
+	// genBase is the generation new nodes start from; Release raises it
+	// above every generation issued so far.
+	genBase uint32
 	// free is the stack of free timer nodes. It is an array rather than a
 	// list threaded through the nodes so that Add does not chase a pointer
 	// into a cold node to find the next free one: with 10M timers that
@@ -268,6 +271,28 @@ func (w *Wheel) Clear() {
 		}
 		w.free = append(w.free, uint32(i))
 	}
+}
+
+// releaseNodesMin: Release keeps a node array smaller than this.
+const releaseNodesMin = 1 << 16
+
+// Release gives the memory of the timer nodes back when no timer is live
+// (after a mass expiry, say) and the array is large, and reports whether it
+// did. Handles issued before stay stale: new nodes start above every
+// generation ever issued.
+func (w *Wheel) Release() bool {
+	if w.Len() != 0 || cap(w.nodes) < releaseNodesMin {
+		return false
+	}
+	maxGen := w.genBase
+	for i := sentinels; i < len(w.nodes); i++ {
+		maxGen = max(maxGen, w.nodes[i].gen)
+	}
+	w.genBase = (maxGen + 2) &^ 1 // even: a node is live while odd
+	w.nodes = nil
+	w.free = nil
+	w.init(w.nowMs)
+	return true
 }
 
 // place puts node i, on no list, where its deadline belongs relative to the

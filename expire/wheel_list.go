@@ -19,7 +19,9 @@ func (w *Wheel) alloc() uint32 {
 			panic("BUG: expire: more than TimersMax timers")
 		}
 		i = uint32(len(w.nodes))
-		w.nodes = append(w.nodes, node{})
+		// genBase (even) is above every generation a released node array
+		// ever issued (Release), so no old handle can match this node.
+		w.nodes = append(w.nodes, node{gen: w.genBase})
 	}
 	w.nodes[i].gen++
 	return i

@@ -439,3 +439,43 @@ func TestZeroAllocs(t *testing.T) {
 		t.Fatal("nothing fired: the test measured nothing")
 	}
 }
+
+// Release gives back an empty wheel's nodes, and every handle issued before
+// stays stale even though node indexes are reused afterwards.
+func TestReleaseKeepsOldHandlesStale(t *testing.T) {
+	w := New(0)
+	var old []Handle
+	for i := range releaseNodesMin {
+		old = append(old, w.Add(int64(1+i%50), uint64(i)))
+	}
+	if w.Release() {
+		t.Fatal("Release with live timers")
+	}
+	fired := 0
+	for more := true; more; more = w.Advance(100, 1<<20, func(uint64) { fired++ }) {
+	}
+	if fired != releaseNodesMin {
+		t.Fatalf("fired %d of %d", fired, releaseNodesMin)
+	}
+	if !w.Release() {
+		t.Fatal("Release of an empty wheel with a large node array did nothing")
+	}
+	if cap(w.nodes) >= releaseNodesMin {
+		t.Fatalf("node array still has room for %d", cap(w.nodes))
+	}
+	h := w.Add(500, 7) // reuses the first node index
+	for _, o := range old {
+		if w.Cancel(o) {
+			t.Fatalf("stale handle %x cancelled a new timer", o)
+		}
+	}
+	if d, ok := w.Deadline(h); !ok || d != 500 {
+		t.Fatalf("new timer lost: %d %v", d, ok)
+	}
+	got := []uint64{}
+	for more := true; more; more = w.Advance(600, 10, func(v uint64) { got = append(got, v) }) {
+	}
+	if len(got) != 1 || got[0] != 7 || w.Len() != 0 {
+		t.Fatalf("after release: fired %v, len %d", got, w.Len())
+	}
+}

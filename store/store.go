@@ -181,6 +181,7 @@ func (s *Store) RehashStep(slotsPerDB int) bool {
 			t.Clear()
 		}
 	}
+	s.wheel.Release() // the same for the timers, once none is live
 	return busy
 }
 
