@@ -3,6 +3,7 @@ package store
 import (
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"time"
 
 	"github.com/ringkv/ringkv/expire"
@@ -166,7 +167,7 @@ func (s *Store) DB(i int) *Table { return s.dbs[i] }
 // RehashStep gives every rehashing table a bounded step; the event loop calls
 // it once per turn. It returns true while any table still rehashes.
 func (s *Store) RehashStep(slotsPerDB int) bool {
-	busy := false
+	busy, released := false, false
 	for _, t := range s.dbs {
 		if t.Rehashing() && t.RehashStep(slotsPerDB) {
 			busy = true
@@ -179,9 +180,20 @@ func (s *Store) RehashStep(slotsPerDB int) bool {
 		// unmap and map at every pop.
 		if t.Len() == 0 && t.MemoryBytes() > emptyTableKeepBytes {
 			t.Clear()
+			released = true
 		}
 	}
-	s.wheel.Release() // the same for the timers, once none is live
+	// The same for the timers, once none is live.
+	if s.wheel.Release() {
+		released = true
+	}
+	if released {
+		// What was released on the Go heap (the wheel's nodes, objects)
+		// would otherwise wait for a GC that an idle server never starts,
+		// and the OS would not see it back. Rare (after a mass expiry or
+		// delete) and short: the keyspace lives off the Go heap.
+		debug.FreeOSMemory()
+	}
 	return busy
 }
 
