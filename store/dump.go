@@ -46,10 +46,9 @@ type DumpFunc func(dst []byte, t *Table, id uint32, key []byte) []byte
 // dumpItemsPerCmd is Redis's AOF_REWRITE_ITEMS_PER_CMD.
 const dumpItemsPerCmd = 64
 
-// dumpKinds is the per-kind serialiser table. Kinds added later (lists,
-// hashes, sets, sorted sets) register theirs here, e.g. in an init of
-// their file: dumpKinds[KindList] = dumpList (RPUSH key items...), hashes as
-// HSET, sets as SADD, sorted sets as ZADD score member.
+// dumpKinds is the per-kind serialiser table: strings here, the collections
+// in dump_coll.go (RPUSH, HSET, SADD, ZADD score member); a kind added later
+// registers its own from an init.
 var dumpKinds = [KindStream + 1]DumpFunc{
 	KindString: dumpString,
 }
