@@ -135,15 +135,7 @@ func hdelCmd(s *Store, c *Ctx, argv [][]byte) {
 	}
 	n := 0
 	if h != nil {
-		for _, f := range argv[2:] {
-			if h.Delete(f) {
-				n++
-				if h.Len() == 0 {
-					t.Remove(id)
-					break
-				}
-			}
-		}
+		n = removeMembers(t, id, argv[2:], h.Delete, h.Len)
 	}
 	s.Stats.Dirty += int64(n)
 	c.Out = resp.AppendInt(c.Out, int64(n))

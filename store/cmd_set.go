@@ -86,15 +86,7 @@ func sremCmd(s *Store, c *Ctx, argv [][]byte) {
 	}
 	n := 0
 	if found {
-		for _, m := range argv[2:] {
-			if st.Remove(m) {
-				n++
-				if st.Len() == 0 {
-					t.Remove(id)
-					break
-				}
-			}
-		}
+		n = removeMembers(t, id, argv[2:], st.Remove, st.Len)
 	}
 	s.Stats.Dirty += int64(n)
 	c.Out = resp.AppendInt(c.Out, int64(n))

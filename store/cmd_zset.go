@@ -532,15 +532,7 @@ func zremCmd(s *Store, c *Ctx, argv [][]byte) {
 	}
 	n := 0
 	if found {
-		for _, m := range argv[2:] {
-			if z.Delete(m) {
-				n++
-				if z.Len() == 0 {
-					t.Remove(id)
-					break
-				}
-			}
-		}
+		n = removeMembers(t, id, argv[2:], z.Delete, z.Len)
 	}
 	s.Stats.Dirty += int64(n)
 	c.Out = resp.AppendInt(c.Out, int64(n))

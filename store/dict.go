@@ -287,3 +287,20 @@ func (d *dict) Random(rnd *rand.Rand) uint32 {
 func (d *dict) MemoryBytes() int {
 	return cap(d.slots)*8 + cap(d.recs)*8 + cap(d.free)*4 + cap(d.data)
 }
+
+// removeMembers removes members from the collection held by entry id of t
+// (HDEL, SREM, ZREM), deleting the key as soon as the collection is empty,
+// as Redis does, and returns how many members were removed.
+func removeMembers(t *Table, id uint32, members [][]byte, remove func([]byte) bool, length func() int) int {
+	n := 0
+	for _, m := range members {
+		if remove(m) {
+			n++
+			if length() == 0 {
+				t.Remove(id)
+				break
+			}
+		}
+	}
+	return n
+}
