@@ -58,6 +58,11 @@ type Parser struct {
 	argv      [][]byte
 	scratch   []byte // unescaped inline arguments
 	inlineArg []span // spans into scratch or the buffer
+	// hdrSeen is how much of an incomplete "*N" or "$N" line (from the
+	// command's start) has been searched for '\r' already; -1 once a NUL
+	// was seen (Redis's strchr never looks past it). A header arriving a
+	// byte at a time is then scanned once, not once per read.
+	hdrSeen int
 	// inlineSeen is how much of an incomplete inline line has been searched
 	// for '\n' already, so a long line arriving in small reads is scanned
 	// once, not once per read.
@@ -66,7 +71,7 @@ type Parser struct {
 
 // Reset forgets any command in progress.
 func (p *Parser) Reset() {
-	p.scan, p.multibulk, p.bulk, p.inlineSeen = 0, 0, -1, 0
+	p.scan, p.multibulk, p.bulk, p.inlineSeen, p.hdrSeen = 0, 0, -1, 0, 0
 	p.spans = p.spans[:0]
 }
 
@@ -96,25 +101,33 @@ func (p *Parser) Next(buf []byte, pos int) (argv [][]byte, next int, err error) 
 	return p.multibulkCmd(buf, pos)
 }
 
-// line finds the '\r' that ends the header starting at buf[from]. It stops at
-// a NUL byte as Redis's strchr does. ok is false when no complete line (the
-// '\r' and one more byte) is there yet.
-func line(buf []byte, from int) (cr int, ok bool) {
+// line finds the '\r' that ends the header starting at buf[from] (the command
+// starts at buf[pos]), resuming where the last search of this header stopped.
+// It stops at a NUL byte as Redis's strchr does. ok is false when no complete
+// line (the '\r' and one more byte) is there yet.
+func (p *Parser) line(buf []byte, pos, from int) (cr int, ok bool) {
+	if p.hdrSeen < 0 {
+		return -1, false
+	}
 	// Header lines are a few bytes ("$3", "*16"): one plain pass looking
 	// for '\r' and NUL together beats two IndexByte calls, whose set-up
 	// costs more than such a line.
-	for i := from; i < len(buf); i++ {
+	for i := max(from, pos+p.hdrSeen); i < len(buf); i++ {
 		switch buf[i] {
 		case '\r':
 			// Redis requires the two bytes "\r?" before it parses.
 			if i+2 > len(buf) {
+				p.hdrSeen = i - pos
 				return -1, false
 			}
+			p.hdrSeen = 0
 			return i, true
 		case 0:
+			p.hdrSeen = -1
 			return -1, false
 		}
 	}
+	p.hdrSeen = len(buf) - pos
 	return -1, false
 }
 
@@ -128,7 +141,7 @@ func (p *Parser) multibulkCmd(buf []byte, pos int) ([][]byte, int, error) {
 	if p.multibulk == 0 {
 		// "*N" header.
 		start := pos + p.scan
-		cr, ok := line(buf, start)
+		cr, ok := p.line(buf, pos, start)
 		if !ok {
 			if len(buf)-start > InlineLenMax {
 				return nil, pos, errBigMbulkCount
@@ -152,7 +165,7 @@ func (p *Parser) multibulkCmd(buf []byte, pos int) ([][]byte, int, error) {
 	for p.multibulk > 0 {
 		start := pos + p.scan
 		if p.bulk < 0 {
-			cr, ok := line(buf, start)
+			cr, ok := p.line(buf, pos, start)
 			if !ok {
 				if len(buf)-start > InlineLenMax {
 					return nil, pos, errBigBulkCount

@@ -190,3 +190,26 @@ func TestParserZeroAlloc(t *testing.T) {
 		t.Fatalf("parse allocates %.1f times per run", allocs)
 	}
 }
+
+// A header line that arrives a byte at a time is searched once in all, not
+// from its start at every read: the parser remembers how far it got. The
+// count of bytes examined is what is asserted, not time.
+func TestHeaderScanResumes(t *testing.T) {
+	var p Parser
+	p.Reset()
+	buf := []byte("*")
+	for i := 0; i < 1000; i++ {
+		buf = append(buf, '1')
+		if argv, next, err := p.Next(buf, 0); argv != nil || next != 0 || err != nil {
+			t.Fatalf("incomplete header parsed: %q %d %v", argv, next, err)
+		}
+		if p.hdrSeen != len(buf) {
+			t.Fatalf("after %d bytes the search resumes at %d", len(buf), p.hdrSeen)
+		}
+	}
+	buf = append(buf[:0], "*1\r\n$4\r\nPING\r\n"...)
+	p.Reset()
+	if argv, _, err := p.Next(buf, 0); len(argv) != 1 || err != nil {
+		t.Fatalf("%q %v", argv, err)
+	}
+}
