@@ -19,7 +19,7 @@ func (l *list) clone() *list {
 	c := &list{buf: make([][]byte, len(l.buf)), head: l.head, n: l.n}
 	for i := 0; i < l.n; i++ {
 		j := l.slot(i)
-		c.buf[j] = slices.Clone(l.buf[j])
+		c.buf[j] = c.copyElem(l.buf[j])
 	}
 	return c
 }

@@ -33,6 +33,7 @@ func main() {
 	}
 	cfg.Logger = logger
 	raiseFileLimit(logger)
+	startMemReleaser() // memrelease.go
 	// With one P (GOMAXPROCS=1, e.g. when pinned to one core) Go's sysmon
 	// retakes the P whenever the loop thread sits in io_uring_enter for two
 	// of its ticks, so it keeps waking every 20 us and hands the P between
