@@ -1,6 +1,9 @@
 package conn
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/ringkv/ringkv/conn/resp"
 	"github.com/ringkv/ringkv/store"
 )
@@ -12,12 +15,20 @@ import (
 // the client: it keeps a private copy of argv, joins the FIFO queue of each
 // key it waits on, and its query buffer is not processed any further, so
 // the reply of the blocking command comes before anything pipelined after
-// it. When store creates a list or sorted set key that someone waits on
-// (Store.KeyReady), the key is queued as ready; after the command that
-// created it (and its AOF record), serveReady runs each waiting client's
-// command again, first come first served, until one blocks again (the key
-// is empty or of another type once more). A served or timed-out client
-// resumes its pipeline.
+// it.
+//
+// When store creates a list or sorted set key that someone waits on
+// (Store.KeyReady: a push, LMOVE, RENAME, MOVE, COPY ...), the key is
+// queued as ready; SWAPDB queues every key waited on in the two databases
+// that exists after the swap (Store.DBReady), as Redis's
+// scanDatabaseForReadyKeys. After the command (and its AOF record),
+// serveReady goes through the clients waiting on each ready key, first come
+// first served, as Redis's serveClientsBlockedOnListKey does: a client that
+// waits for another type (BLPOP on a key that is now a sorted set) is
+// skipped and stays blocked; the others run their command again narrowed to
+// that key (BLPOP a b 0 served by b runs as BLPOP b 0, so it pops from b
+// whatever a holds), until one blocks again (the key is gone). A served or
+// timed-out client resumes its pipeline.
 //
 // Timeouts: each turn the loop waits at most until the earliest deadline
 // and then expires what is due (expireBlocked). The blocked clients are few
@@ -37,7 +48,18 @@ type blockState struct {
 	cmd        *store.Command
 	argv       [][]byte
 	keys       []blockKey
-	deadlineMs int64 // 0: forever
+	kind       store.Kind // what it pops: KindList or KindZSet
+	deadlineMs int64      // 0: forever
+}
+
+// blockedKind is the type of value cmd waits for, as Redis's btype
+// (BLOCKED_LIST, BLOCKED_ZSET).
+func blockedKind(cmd *store.Command) store.Kind {
+	switch cmd.Name {
+	case "bzpopmin", "bzpopmax", "bzmpop":
+		return store.KindZSet
+	}
+	return store.KindList
 }
 
 type blocking struct {
@@ -55,11 +77,13 @@ func (s *Server) initBlocking() {
 	s.blk.isReady = map[blockKey]bool{}
 	s.blk.clients = map[*client]struct{}{}
 	s.store.KeyReady = s.keyReady
+	s.store.DBReady = s.dbReady
 }
 
 // keyReady is store's KeyReady hook.
-func (s *Server) keyReady(db int, key []byte) {
-	bk := blockKey{db, string(key)}
+func (s *Server) keyReady(db int, key []byte) { s.markReady(blockKey{db, string(key)}) }
+
+func (s *Server) markReady(bk blockKey) {
 	if len(s.blk.waiting[bk]) == 0 || s.blk.isReady[bk] {
 		return
 	}
@@ -67,9 +91,40 @@ func (s *Server) keyReady(db int, key []byte) {
 	s.blk.ready = append(s.blk.ready, bk)
 }
 
+// dbReady is store's DBReady hook (SWAPDB): each key of db that clients
+// wait on and that exists now is ready. Redis visits them in the order of
+// its dict; here they go in key order, so that a run can be repeated.
+func (s *Server) dbReady(db int) {
+	var keys []blockKey
+	for bk := range s.blk.waiting {
+		if bk.db != db {
+			continue
+		}
+		if _, exists := s.keyKind(bk); exists {
+			keys = append(keys, bk)
+		}
+	}
+	slices.SortFunc(keys, func(a, b blockKey) int { return strings.Compare(a.key, b.key) })
+	for _, bk := range keys {
+		s.markReady(bk)
+	}
+}
+
+// keyKind is the type of the value at bk, if there is one. It does not
+// check the TTL: a key past it is found by the command run again, which
+// removes it and blocks again.
+func (s *Server) keyKind(bk blockKey) (store.Kind, bool) {
+	t := s.store.DB(bk.db)
+	id, ok := t.Find([]byte(bk.key))
+	if !ok {
+		return 0, false
+	}
+	return t.Kind(id), true
+}
+
 // blockClient parks cl on the keys of req.
 func (s *Server) blockClient(cl *client, cmd *store.Command, argv [][]byte, req *store.BlockRequest) {
-	bs := &blockState{cmd: cmd, deadlineMs: req.DeadlineMs}
+	bs := &blockState{cmd: cmd, kind: blockedKind(cmd), deadlineMs: req.DeadlineMs}
 	bs.argv = make([][]byte, len(argv))
 	for i, a := range argv {
 		bs.argv[i] = append([]byte(nil), a...)
@@ -130,9 +185,18 @@ func (s *Server) serveReady() {
 			bk := s.blk.ready[0]
 			s.blk.ready = s.blk.ready[1:]
 			delete(s.blk.isReady, bk)
-			for len(s.blk.waiting[bk]) > 0 {
-				cl := s.blk.waiting[bk][0]
-				if !s.retryBlocked(cl) {
+			// A served client leaves the queue; a skipped one stays at i.
+			for i := 0; i < len(s.blk.waiting[bk]); {
+				kind, exists := s.keyKind(bk)
+				if !exists {
+					break
+				}
+				cl := s.blk.waiting[bk][i]
+				if cl.blocked.kind != kind {
+					i++
+					continue
+				}
+				if !s.retryBlocked(cl, bk.key) {
 					break
 				}
 			}
@@ -150,20 +214,22 @@ func (s *Server) serveReady() {
 	s.blk.serving = false
 }
 
-// retryBlocked runs cl's blocked command again; it reports whether cl was
-// served (false: it would block again, and stays where it was in line).
-func (s *Server) retryBlocked(cl *client) bool {
+// retryBlocked runs cl's blocked command again, narrowed to the ready key;
+// it reports whether cl was served (false: it would block again, and stays
+// where it was in line).
+func (s *Server) retryBlocked(cl *client, key string) bool {
 	bs := cl.blocked
+	argv := narrowArgv(bs, key)
 	savedDB := cl.ctx.DB
 	cl.ctx.DB = bs.keys[0].db
 	cl.ctx.NowMs = s.nowMs
 	dirty, outStart := s.store.Stats.Dirty, len(cl.ctx.Out)
-	s.aofBefore(&cl.ctx, bs.cmd, bs.argv)
-	s.store.Exec(&cl.ctx, bs.cmd, bs.argv)
+	s.aofBefore(&cl.ctx, bs.cmd, argv)
+	s.store.Exec(&cl.ctx, bs.cmd, argv)
 	cl.ctx.DB = savedDB
 	// Logged even when it blocks again: a key it found expired is a DEL
 	// that must reach the AOF now, not with a later command.
-	s.aofLog(cl, bs.cmd, bs.argv, dirty, outStart)
+	s.aofLog(cl, bs.cmd, argv, dirty, outStart)
 	cl.ctx.Prop, cl.ctx.Rewritten = cl.ctx.Prop[:0], false
 	if cl.ctx.Block != nil {
 		cl.ctx.Block = nil
@@ -173,6 +239,24 @@ func (s *Server) retryBlocked(cl *client) bool {
 	s.queue(cl)
 	s.blk.resume = append(s.blk.resume, cl)
 	return true
+}
+
+// narrowArgv is bs's command with key as its only key to pop from. The
+// commands that take one source key (BLMOVE, BRPOPLPUSH) are unchanged.
+func narrowArgv(bs *blockState, key string) [][]byte {
+	argv := bs.argv
+	switch bs.cmd.Name {
+	case "blpop", "brpop", "bzpopmin", "bzpopmax": // name key... timeout
+		if len(argv) > 3 {
+			return [][]byte{argv[0], []byte(key), argv[len(argv)-1]}
+		}
+	case "blmpop", "bzmpop": // name timeout numkeys key... where [COUNT n]
+		if n, ok := resp.ParseInt(argv[2]); ok && n > 1 && int(n)+3 <= len(argv) {
+			narrow := [][]byte{argv[0], argv[1], []byte("1"), []byte(key)}
+			return append(narrow, argv[3+n:]...)
+		}
+	}
+	return argv
 }
 
 // nextBlockDeadline returns the earliest deadline of a blocked client, or

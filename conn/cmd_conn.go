@@ -332,19 +332,35 @@ func (s *Server) clientByID(id int64) *client {
 }
 
 // lastCmdName is the cmd field of CLIENT LIST: the command running or last
-// run ("NULL" before the first, as in Redis).
+// run ("NULL" before the first, as in Redis). A client blocked on keys
+// shows its blocking command (blpop). A client whose command CLIENT PAUSE
+// holds shows the held command, as Redis has looked it up before
+// postponing it; it is still the first thing in the query buffer.
 func lastCmdName(cl *client) string {
+	if cl.adm.pauseWait && cl.blocked == nil {
+		var p resp.Parser
+		p.Reset()
+		if argv, _, err := p.Next(cl.qbuf, cl.qpos); err == nil && argv != nil {
+			if cmd, _ := store.Resolve(argv); cmd != nil {
+				return cmd.Name
+			}
+		}
+	}
 	if cl.lastCmd == nil {
 		return "NULL"
 	}
 	return cl.lastCmd.Name
 }
 
-// clientFlags is CLIENT LIST's flags field.
+// clientFlags is CLIENT LIST's flags field, in Redis's order. b: blocked on
+// keys, or held by CLIENT PAUSE (Redis 7.0 blocks such a client too).
 func clientFlags(cl *client) string {
 	var f []byte
 	if cl.adm.monitor {
 		f = append(f, 'O')
+	}
+	if cl.blocked != nil || cl.adm.pauseWait {
+		f = append(f, 'b')
 	}
 	if cl.closeAfterReply {
 		f = append(f, 'c')

@@ -24,7 +24,8 @@ import (
 //		registerConfig(
 //			boolConfig("appendonly", false, func(s *Server) *bool { return &s.aof.enabled }, applyAOF),
 //			enumConfig("appendfsync", "everysec", []string{"always", "everysec", "no"}, func(s *Server) *string { return &s.aof.fsync }, nil),
-//			intConfig("list-max-listpack-size", -2, -5, math.MaxInt32, func(s *Server) *int64 { return &s.store.Limits.ListMaxListpack }, nil),
+//			intConfig("tcp-keepalive", 0, 0, math.MaxInt32, func(s *Server) *int64 { return &s.params.tcpKeepalive }, nil),
+//			withAlias(intConfig("hash-max-listpack-entries", 512, 0, math.MaxInt64, ...), "hash-max-ziplist-entries"),
 //		)
 //	}
 //
@@ -36,18 +37,31 @@ import (
 // of the same name (flag configPlaceholder: accepted and reported, not acted
 // on). Every registered parameter is listed by CONFIG GET *, settable by
 // CONFIG SET (unless configImmutable), and written by CONFIG REWRITE.
+//
+// Aliases. withAlias gives a parameter a second name (Redis 7.0's -ziplist-
+// names for the -listpack- ones). As in Redis's registerConfigValue, the
+// alias is an entry of its own (flag configAlias) sharing the primary's
+// value: CONFIG GET * lists both names, CONFIG SET takes either (and both
+// in one call, in order: they are not duplicates of each other), the config
+// file may use either, and CONFIG REWRITE writes only the primary name,
+// turning a line that used the alias into one that uses the primary.
 
 type configFlag uint8
 
 const (
 	configImmutable   configFlag = 1 << iota // CONFIG SET refuses it
 	configPlaceholder                        // accepted, not acted on; a real entry replaces it
+	configAlias                              // a second name of the entry named by primary
+	configMemory                             // a byte size: CONFIG REWRITE writes 1kb, 2mb, 3gb
 )
 
 // configParam is one row of the table.
 type configParam struct {
 	name  string
 	flags configFlag
+	// alias, on a primary entry, is its second name (withAlias); primary,
+	// on the alias entry registerConfig makes from it, names the primary.
+	alias, primary string
 	// def is the default value, as CONFIG GET prints it.
 	def string
 	// get returns the current value as CONFIG GET prints it.
@@ -65,35 +79,55 @@ var (
 	configIndex = map[string]*configParam{}
 )
 
-// registerConfig adds parameters to the table. A duplicate name panics,
-// unless the existing entry is a placeholder, which is replaced.
+// registerConfig adds parameters to the table, each followed by its alias
+// entry if it has one. A duplicate name panics, unless the existing entry is
+// a placeholder, which is replaced.
 func registerConfig(params ...*configParam) {
 	for _, p := range params {
-		if old := configIndex[p.name]; old != nil {
-			if old.flags&configPlaceholder == 0 {
-				panic("BUG: config parameter registered twice: " + p.name)
-			}
-			configTable[slices.Index(configTable, old)] = p
-		} else {
-			configTable = append(configTable, p)
+		registerConfigEntry(p)
+		if p.alias != "" {
+			a := *p
+			a.name, a.alias, a.primary, a.flags = p.alias, "", p.name, p.flags|configAlias
+			registerConfigEntry(&a)
 		}
-		configIndex[p.name] = p
 	}
+}
+
+func registerConfigEntry(p *configParam) {
+	if old := configIndex[p.name]; old != nil {
+		if old.flags&configPlaceholder == 0 {
+			panic("BUG: config parameter registered twice: " + p.name)
+		}
+		configTable[slices.Index(configTable, old)] = p
+	} else {
+		configTable = append(configTable, p)
+	}
+	configIndex[p.name] = p
 }
 
 func errRange(lo, hi int64) error {
 	return errors.New("argument must be between " + strconv.FormatInt(lo, 10) + " and " + strconv.FormatInt(hi, 10) + " inclusive")
 }
 
-var errNotInteger = errors.New("argument couldn't be parsed into an integer")
+var (
+	errNotInteger = errors.New("argument couldn't be parsed into an integer")
+	errNotMemory  = errors.New("argument must be a memory value")
+)
 
-// intConfig is an integer parameter within [lo, hi].
+// withAlias gives p a second name (see Aliases above).
+func withAlias(p *configParam, alias string) *configParam {
+	p.alias = alias
+	return p
+}
+
+// intConfig is an integer parameter within [lo, hi], parsed as Redis's
+// string2ll does (no sign but '-', no leading zero, no spaces).
 func intConfig(name string, def, lo, hi int64, ptr func(*Server) *int64, apply func(*Server) error) *configParam {
 	return &configParam{name: name, def: strconv.FormatInt(def, 10),
 		get: func(s *Server) string { return strconv.FormatInt(*ptr(s), 10) },
 		set: func(s *Server, v string) error {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
+			n, ok := resp.ParseInt([]byte(v))
+			if !ok {
 				return errNotInteger
 			}
 			if n < lo || n > hi {
@@ -104,42 +138,87 @@ func intConfig(name string, def, lo, hi int64, ptr func(*Server) *int64, apply f
 		}, apply: apply}
 }
 
-// memoryConfig is a byte size ("1gb", "100mb", "512"), as Redis's memtoull.
+// memoryConfig is a byte size ("1gb", "100mb", "512"), parsed as Redis's
+// memtoull and range-checked as the long long it is cast to: a value past
+// 2^63 is negative there, so out of range rather than unparsable.
 func memoryConfig(name string, def, lo, hi int64, ptr func(*Server) *int64, apply func(*Server) error) *configParam {
 	p := intConfig(name, def, lo, hi, ptr, apply)
+	p.flags |= configMemory
 	p.set = func(s *Server, v string) error {
-		n, ok := parseMemory(v)
+		u, ok := parseMemory(v)
 		if !ok {
-			return errNotInteger
+			return errNotMemory
 		}
-		if n < lo || n > hi {
+		if n := int64(u); n < lo || n > hi {
 			return errRange(lo, hi)
 		}
-		*ptr(s) = n
+		*ptr(s) = int64(u)
 		return nil
 	}
 	return p
 }
 
-// parseMemory is Redis's memtoull: a number with an optional unit, k=1000,
-// kb=1024, m, mb, g, gb, case-insensitive.
-func parseMemory(v string) (int64, bool) {
-	lower := strings.ToLower(v)
-	mul := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mul    int64
-	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
-		if strings.HasSuffix(lower, u.suffix) {
-			lower, mul = lower[:len(lower)-len(u.suffix)], u.mul
-			break
-		}
-	}
-	n, err := strconv.ParseInt(lower, 10, 64)
-	if err != nil || n < 0 || (n > 0 && mul > math.MaxInt64/n) {
+// parseMemory is Redis 7.0's memtoull: digits (none is 0) and an optional
+// unit, b, k=1000, kb=1024, m, mb, g, gb, case-insensitive; nothing else,
+// not even a sign or a space. Like the C, it neither reports an overflow of
+// the digits (strtoull's ULLONG_MAX stands) nor of the multiplication (it
+// wraps).
+func parseMemory(v string) (uint64, bool) {
+	if strings.HasPrefix(v, "-") {
 		return 0, false
 	}
+	u := 0
+	for u < len(v) && v[u] >= '0' && v[u] <= '9' {
+		u++
+	}
+	var mul uint64
+	switch strings.ToLower(v[u:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1 << 20
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1 << 30
+	default:
+		return 0, false
+	}
+	if u >= memDigitsMax {
+		return 0, false
+	}
+	var n uint64
+	if u > 0 {
+		var err error
+		if n, err = strconv.ParseUint(v[:u], 10, 64); err != nil {
+			n = math.MaxUint64 // only a range error is possible here
+		}
+	}
 	return n * mul, true
+}
+
+// memDigitsMax is the size of memtoull's digit buffer: it refuses this
+// many digits or more.
+const memDigitsMax = 128
+
+// formatMemory is how CONFIG REWRITE writes a byte size, as Redis's
+// rewriteConfigFormatMemory: the largest of gb, mb, kb that divides it.
+func formatMemory(n int64) string {
+	for _, u := range []struct {
+		unit string
+		size int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // boolConfig is a yes/no parameter.
@@ -236,6 +315,18 @@ type params struct {
 	dbFilename         string
 	save               string
 	placeholders       map[string]string
+	enc                encodingParams
+}
+
+// encodingParams are the thresholds of the small encodings (applyEncoding).
+type encodingParams struct {
+	listMaxListpackSize    int64
+	listCompressDepth      int64
+	hashMaxListpackEntries int64
+	hashMaxListpackValue   int64
+	setMaxIntsetEntries    int64
+	zsetMaxListpackEntries int64
+	zsetMaxListpackValue   int64
 }
 
 // init stores every default, then the values Config carries.
@@ -250,6 +341,7 @@ func (p *params) init(s *Server) {
 	}
 	p.maxClients = int64(s.cfg.MaxClients)
 	p.queryBufLimit = int64(s.cfg.QueryBufLimit)
+	applyEncoding(s) // a server starts with the defaults, whatever a previous one set
 }
 
 func percentilesCheck(v string) error {
@@ -304,6 +396,62 @@ func init() {
 }
 
 func applyTiming(s *Server) error { s.updateTiming(); return nil }
+
+// The thresholds of the small encodings, at Redis 7.0's names, aliases,
+// defaults and ranges (the -value ones are byte sizes). The store reads them
+// from package variables (store.HashMaxListpackEntries ...), so they are
+// process-wide while CONFIG is per Server: Redis has one server per process,
+// ringkv's tests start several. Each Server keeps its own values and
+// applyEncoding copies them into the store's variables when it starts and
+// after each change, so a server started with the defaults sees the
+// defaults whatever a previous one set; two servers running at once in one
+// process with different values would share the last ones set. As in Redis,
+// a change applies to values created or grown afterwards: an existing key
+// keeps its encoding (a hash that became a hashtable stays one).
+//
+// list-max-listpack-size and list-compress-depth are kept and reported but
+// change nothing: Redis 7.0 always reports a list as quicklist, and ringkv's
+// list has no nodes to size or compress (store/list.go).
+func init() {
+	enc := func(f func(e *encodingParams) *int64) func(s *Server) *int64 {
+		return func(s *Server) *int64 { return f(&s.params.enc) }
+	}
+	registerConfig(
+		withAlias(intConfig("list-max-listpack-size", -2, math.MinInt32, math.MaxInt32,
+			enc(func(e *encodingParams) *int64 { return &e.listMaxListpackSize }), nil), "list-max-ziplist-size"),
+		intConfig("list-compress-depth", 0, 0, math.MaxInt32,
+			enc(func(e *encodingParams) *int64 { return &e.listCompressDepth }), nil),
+		withAlias(intConfig("hash-max-listpack-entries", 512, 0, math.MaxInt64,
+			enc(func(e *encodingParams) *int64 { return &e.hashMaxListpackEntries }), applyEncoding), "hash-max-ziplist-entries"),
+		withAlias(memoryConfig("hash-max-listpack-value", 64, 0, math.MaxInt64,
+			enc(func(e *encodingParams) *int64 { return &e.hashMaxListpackValue }), applyEncoding), "hash-max-ziplist-value"),
+		intConfig("set-max-intset-entries", 512, 0, math.MaxInt64,
+			enc(func(e *encodingParams) *int64 { return &e.setMaxIntsetEntries }), applyEncoding),
+		withAlias(intConfig("zset-max-listpack-entries", 128, 0, math.MaxInt64,
+			enc(func(e *encodingParams) *int64 { return &e.zsetMaxListpackEntries }), applyEncoding), "zset-max-ziplist-entries"),
+		withAlias(memoryConfig("zset-max-listpack-value", 64, 0, math.MaxInt64,
+			enc(func(e *encodingParams) *int64 { return &e.zsetMaxListpackValue }), applyEncoding), "zset-max-ziplist-value"),
+	)
+}
+
+// applyEncoding copies s's encoding thresholds into the store's variables.
+// A variable is written only when its value changes: servers that all run
+// with the defaults never write them, so they can run side by side (the
+// race detector sees no write while another server's loop reads).
+func applyEncoding(s *Server) error {
+	e := &s.params.enc
+	setInt := func(dst *int, v int64) {
+		if int64(*dst) != v {
+			*dst = int(v)
+		}
+	}
+	setInt(&store.HashMaxListpackEntries, e.hashMaxListpackEntries)
+	setInt(&store.HashMaxListpackValue, e.hashMaxListpackValue)
+	setInt(&store.SetMaxIntsetEntries, e.setMaxIntsetEntries)
+	setInt(&store.ZsetMaxListpackEntries, e.zsetMaxListpackEntries)
+	setInt(&store.ZsetMaxListpackValue, e.zsetMaxListpackValue)
+	return nil
+}
 
 // setOutputBufferLimit takes Redis's "class hard soft seconds ..." list; the
 // normal class's hard limit is what ringkv enforces.
@@ -569,19 +717,23 @@ func (s *Server) rewriteConfig(path string) error {
 			out = append(out, ln)
 			continue
 		}
+		if p.flags&configAlias != 0 {
+			// A line that uses the alias becomes the primary's line.
+			name, p = p.primary, configIndex[p.primary]
+		}
 		if done[name] {
 			continue
 		}
 		done[name] = true
-		out = append(out, name+" "+configQuote(p.get(s)))
+		out = append(out, name+" "+rewriteValue(s, p))
 	}
 	var extra []string
 	for _, p := range configTable {
-		if done[p.name] || p.flags&configImmutable != 0 {
+		if done[p.name] || p.flags&(configImmutable|configAlias) != 0 {
 			continue
 		}
 		if v := p.get(s); v != p.def && !(p.name == "dir") {
-			extra = append(extra, p.name+" "+configQuote(v))
+			extra = append(extra, p.name+" "+rewriteValue(s, p))
 		}
 	}
 	if len(extra) > 0 {
@@ -607,6 +759,17 @@ func (s *Server) rewriteConfig(path string) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// rewriteValue is p's value as CONFIG REWRITE writes it.
+func rewriteValue(s *Server, p *configParam) string {
+	v := p.get(s)
+	if p.flags&configMemory != 0 {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return formatMemory(n)
+		}
+	}
+	return configQuote(v)
 }
 
 // configQuote quotes a value for the config file when it is empty or has

@@ -116,12 +116,18 @@ func (s *Server) infoSection(st *store.Store, sec string) (string, []string) {
 			"io_threads_active", "0",
 		}
 	case "clients":
+		maxIn, maxOut := s.clientsMaxBuffers()
 		return "Clients", []string{
 			"connected_clients", strconv.Itoa(s.nclients),
 			"cluster_connections", "0",
 			"maxclients", strconv.Itoa(s.cfg.MaxClients),
-			"blocked_clients", strconv.Itoa(len(s.adm.pausedCls)),
+			"client_recent_max_input_buffer", strconv.Itoa(maxIn),
+			"client_recent_max_output_buffer", strconv.Itoa(maxOut),
+			// Redis 7.0 counts the clients blocked on keys and those whose
+			// command CLIENT PAUSE holds (BLOCKED_POSTPONE) alike.
+			"blocked_clients", strconv.Itoa(len(s.blk.clients) + len(s.adm.pausedCls)),
 			"tracking_clients", "0",
+			"clients_in_timeout_table", strconv.Itoa(s.blockedWithTimeout()),
 		}
 	case "memory":
 		var ms runtime.MemStats
@@ -264,6 +270,32 @@ func (s *Server) infoSection(st *store.Store, sec string) (string, []string) {
 		return "Keyspace", ks
 	}
 	return "", nil
+}
+
+// clientsMaxBuffers is client_recent_max_input_buffer and _output_buffer:
+// the largest query buffer and reply backlog of a connected client now.
+// Redis reports the peak over its last few seconds (clientsCronTrack-
+// ExpansiveClients); the current maximum is what ringkv keeps.
+func (s *Server) clientsMaxBuffers() (in, out int) {
+	for _, cl := range s.clients {
+		if cl != nil && !cl.closing {
+			in, out = max(in, cap(cl.qbuf)), max(out, cl.outLen())
+		}
+	}
+	return in, out
+}
+
+// blockedWithTimeout is clients_in_timeout_table: the clients blocked on
+// keys with a timeout (Redis's timeout table holds those; a client held by
+// CLIENT PAUSE has none).
+func (s *Server) blockedWithTimeout() int {
+	n := 0
+	for cl := range s.blk.clients {
+		if cl.blocked.deadlineMs != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // histPercentile is the upper bound, in microseconds, of the power-of-two

@@ -36,6 +36,22 @@ func (s *Store) signalReady(db int, key []byte) {
 	}
 }
 
+// signalDBReady tells conn that db now holds other values altogether.
+func (s *Store) signalDBReady(db int) {
+	if s.DBReady != nil {
+		s.DBReady(db)
+	}
+}
+
+// signalIfBlockable calls signalReady for a key just added to db with a
+// value of kind, when that kind is one a client can block on (Redis's
+// dbAdd signals every key it adds; signalKeyAsReady drops the others).
+func (s *Store) signalIfBlockable(db int, key []byte, kind Kind) {
+	if kind == KindList || kind == KindZSet {
+		s.signalReady(db, key)
+	}
+}
+
 // block parks the running command on keys until deadlineMs.
 func block(c *Ctx, keys [][]byte, deadlineMs int64) {
 	req := &BlockRequest{Keys: make([][]byte, len(keys)), DeadlineMs: deadlineMs}

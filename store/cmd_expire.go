@@ -294,8 +294,10 @@ func moveCmd(s *Store, c *Ctx, argv [][]byte) {
 		c.Out = append(c.Out, resp.Zero...)
 		return
 	}
+	kind := t.Kind(id)
 	moveEntry(t, id, s.dbs[db], argv[1])
 	s.Stats.Dirty++
+	s.signalIfBlockable(db, argv[1], kind) // clients blocked on it in db
 	c.Out = append(c.Out, resp.One...)
 }
 
@@ -363,5 +365,6 @@ func copyCmd(s *Store, c *Ctx, argv [][]byte) {
 	}
 	to.SetExpireAt(dst, from.ExpireAt(src))
 	s.Stats.Dirty++
+	s.signalIfBlockable(db, argv[2], kind) // clients blocked on the copy
 	c.Out = append(c.Out, resp.One...)
 }

@@ -374,6 +374,11 @@ func swapdbCmd(s *Store, c *Ctx, argv [][]byte) {
 	}
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	s.Stats.Dirty++
+	if a != b {
+		// Clients blocked in a or b now wait on the other table's keys.
+		s.signalDBReady(int(a))
+		s.signalDBReady(int(b))
+	}
 	c.Out = append(c.Out, resp.OK...)
 }
 

@@ -79,6 +79,10 @@ type Store struct {
 	// created, so that conn can serve clients blocked on it
 	// (store/blocking.go).
 	KeyReady func(db int, key []byte)
+	// DBReady, when set, is called when every key of db may have changed
+	// at once (SWAPDB), so that conn can look for keys it has clients
+	// blocked on there, as Redis's scanDatabaseForReadyKeys.
+	DBReady func(db int)
 	// activeExpireOff is DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when
 	// a command finds them (lazy expiry).
 	activeExpireOff bool
