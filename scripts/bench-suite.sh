@@ -11,9 +11,8 @@
 # divided by INFO's total_commands_processed over it), the figure that does
 # not depend on the cap.
 #
-# Workloads a server does not implement (ringkv has no lists or sorted sets
-# yet) are reported as such, with ringkv-bench's message, and run against
-# redis-server alone.
+# A workload a server refuses (a command it does not implement) is reported
+# as such, with ringkv-bench's message, and run against the other alone.
 #
 # Environment:
 #   ROUNDS=3            compare rounds per workload and pipeline
