@@ -1,6 +1,7 @@
 // Package ring is ringkv's completion-queue driver: it accepts connections,
-// receives and sends bytes, closes sockets and wakes its owner, and reports
-// each finished operation as a Completion handed to a Handler during Wait.
+// receives and sends bytes, closes sockets, makes files durable (fdatasync)
+// and wakes its owner, and reports each finished operation as a Completion
+// handed to a Handler during Wait.
 // It imports no package of ours.
 //
 // # What it owns
@@ -10,7 +11,8 @@
 // library; the kernel ABI is in uring_linux_sys.go), and epoll_linux.go
 // emulates the same completions with level-triggered epoll. Both own every
 // socket they are given or accept until OpClose, the receive buffers, and a
-// reference to each in-flight send buffer. select.go chooses between them.
+// reference to each in-flight send buffer. A file given to Fsync stays the
+// caller's. select.go chooses between them.
 //
 // # Invariants
 //
@@ -42,6 +44,21 @@
 //     and delivers OpClose. After Close is called, the only completion for
 //     that fd is one OpClose; after OpClose the number may come back from
 //     an accept as a new connection.
+//   - Fsync delivers exactly one OpFsync (FD, the caller's Token, Res = 0
+//     or -errno, as fdatasync(2) would return: -EINVAL for a pipe or a
+//     socket, -EBADF for a closed fd). The fd is not entered in the fd
+//     table: the CQE names a slot of the Fsyncs in flight, and Shutdown
+//     never closes the file. The caller keeps the fd open until OpFsync
+//     (io_uring takes its reference to the file only when the SQE is
+//     submitted, at the next Wait; a number closed and reused before then
+//     would be synced in its place). On io_uring, FSYNC with
+//     IORING_FSYNC_DATASYNC runs in the kernel's workers and the owner goes
+//     on; epoll has no such operation, so the fdatasync runs on the owner
+//     at the start of the next Wait, after the sends queued before it are
+//     started (as Redis's beforeSleep fsyncs). On a kernel without FSYNC
+//     the io_uring backend does the same in Fsync itself and delivers the
+//     completion at the next Wait. Shutdown waits for the Fsyncs in the
+//     kernel; on epoll one not yet run is dropped.
 //   - Received bytes are borrowed: Completion.Data points into a provided
 //     buffer that goes back to the kernel as soon as the Handler returns.
 //   - Steady-state operation allocates nothing: per-fd state lives in slices
@@ -53,8 +70,9 @@
 // Accepted sockets are non-blocking, close-on-exec and have TCP_NODELAY set
 // (as Redis does). Listen makes the listener non-blocking too. OpAccept
 // carries the new fd in FD and Res; an accept error carries the listener in
-// FD and -errno in Res. OpWake has FD -1. Shutdown closes every socket the
-// ring still holds, listeners included.
+// FD and -errno in Res. OpWake has FD -1. OpFsync has the file in FD and the
+// caller's token in Token. Shutdown closes every socket the ring still holds,
+// listeners included.
 //
 // # Choosing the backend
 //
@@ -70,7 +88,8 @@
 //     epoll.
 //  4. The features (SINGLE_MMAP, NODROP, FAST_POLL, EXT_ARG) and opcodes
 //     (ACCEPT, RECV, SEND, ASYNC_CANCEL, READ) the backend uses are probed;
-//     the provided buffer ring must register.
+//     the provided buffer ring must register. FSYNC is probed too, but a
+//     kernel without it keeps io_uring (Fsync falls back to fdatasync(2)).
 //  5. A self-test runs the real path on a socketpair: a multishot recv with a
 //     provided buffer must deliver the bytes and stay armed, and Close must
 //     cancel it and deliver OpClose. A failure means epoll.

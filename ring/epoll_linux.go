@@ -49,6 +49,9 @@ type epoll struct {
 	spare     []pendingCompletion
 	sendQueue []int32 // fds whose Send is to be tried at the next Wait
 	sendSpare []int32
+	// fsyncQueue are the Fsyncs to run at the next Wait, after its sends.
+	fsyncQueue []fsyncReq
+	fsyncSpare []fsyncReq
 
 	readBuf []byte
 	c       Completion
@@ -235,6 +238,27 @@ func (e *epoll) Close(fd int) {
 	e.pending = append(e.pending, pendingCompletion{op: OpClose, fd: int32(fd), gen: st.gen})
 }
 
+// Fsync queues the fdatasync for the next Wait: epoll has no way to wait
+// for a disk, so it runs there, on the owner, once the sends queued before
+// it are started (a client whose reply waits for nothing is not delayed by
+// the disk).
+func (e *epoll) Fsync(fd int, token uint32) {
+	e.fsyncQueue = append(e.fsyncQueue, fsyncReq{fd: int32(fd), token: token})
+}
+
+// runFsyncs runs the fsyncs queued before this Wait. Those queued by the
+// handlers here wait for the next Wait.
+func (e *epoll) runFsyncs(h Handler) int {
+	batch := e.fsyncQueue
+	e.fsyncQueue = e.fsyncSpare[:0]
+	for _, f := range batch {
+		e.c = Completion{Op: OpFsync, FD: f.fd, Res: fdatasync(int(f.fd)), Token: f.token}
+		h(&e.c)
+	}
+	e.fsyncSpare = batch[:0]
+	return len(batch)
+}
+
 func (e *epoll) Wake() {
 	if e.woken.Swap(true) {
 		return
@@ -396,6 +420,7 @@ func (e *epoll) Wait(timeout time.Duration, h Handler) error {
 	}
 	n := e.deliverPending(h)
 	n += e.flushSends(h)
+	n += e.runFsyncs(h)
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -403,7 +428,7 @@ func (e *epoll) Wait(timeout time.Duration, h Handler) error {
 	var ready int
 	for {
 		msec := 0
-		if n == 0 && len(e.pending) == 0 && len(e.sendQueue) == 0 {
+		if n == 0 && len(e.pending) == 0 && len(e.sendQueue) == 0 && len(e.fsyncQueue) == 0 {
 			switch {
 			case timeout < 0:
 				msec = -1
@@ -473,6 +498,22 @@ func (e *epoll) Shutdown() error {
 	e.release()
 	e.wakeMu.Unlock()
 	return nil
+}
+
+// fdatasync runs fdatasync(2) on fd and returns 0 or -errno, as a CQE
+// would; shared by epoll and io_uring without IORING_OP_FSYNC.
+func fdatasync(fd int) int32 {
+	for {
+		err := unix.Fdatasync(fd)
+		switch err {
+		case nil:
+			return 0
+		case unix.EINTR:
+			continue
+		}
+		errno, _ := err.(unix.Errno)
+		return -int32(errno)
+	}
 }
 
 // sendNoSignal is send(2) with MSG_NOSIGNAL: a peer that went away gives

@@ -50,3 +50,18 @@ func SetupFlags(r Ring) uint32 {
 	}
 	return 0
 }
+
+// UringFsyncOp reports whether the io_uring backend submits FSYNC (false
+// for epoll, and for a kernel without the opcode).
+func UringFsyncOp(r Ring) bool {
+	u, ok := r.(*uring)
+	return ok && u.fsyncOp
+}
+
+// DisableFsyncOp makes the io_uring backend behave as on a kernel without
+// IORING_OP_FSYNC, so the fallback is tested too.
+func DisableFsyncOp(r Ring) {
+	if u, ok := r.(*uring); ok {
+		u.fsyncOp = false
+	}
+}

@@ -23,6 +23,9 @@ const (
 	OpClose
 	// OpWake: another goroutine called Wake.
 	OpWake
+	// OpFsync: the fdatasync asked for by Fsync finished. FD is the file and
+	// Token the caller's token given to Fsync; Res is 0 or -errno.
+	OpFsync
 )
 
 // Completion is one finished operation, handed to the Handler during Wait.
@@ -31,6 +34,8 @@ type Completion struct {
 	FD   int32
 	Res  int32
 	Data []byte
+	// Token is the caller's token of an OpFsync, 0 for every other Op.
+	Token uint32
 }
 
 // Handler is called on the owner goroutine once per completion. c and
@@ -57,6 +62,15 @@ type Ring interface {
 	// Close cancels whatever is in flight on fd, waits for it, closes fd and
 	// then delivers OpClose.
 	Close(fd int)
+	// Fsync makes the data written to fd durable, as fdatasync(2) does, and
+	// delivers one OpFsync carrying fd, token and the result. fd is the
+	// caller's (a regular file, typically): the ring neither takes it over
+	// nor closes it, and the caller must keep it open until OpFsync. Any
+	// number may be in flight, on one fd or several; they may complete in
+	// any order. On io_uring the owner does not wait for the disk; on epoll
+	// (and on a kernel without IORING_OP_FSYNC) the fdatasync runs on the
+	// owner during the next Wait, after that Wait has started its sends.
+	Fsync(fd int, token uint32)
 	// Wait submits everything queued since the last Wait, waits until at least
 	// one completion is ready or timeout passes (timeout < 0: no limit;
 	// 0: do not block), and calls h for every ready completion.

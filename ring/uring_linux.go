@@ -24,6 +24,7 @@ const (
 	udCancelClose = 5 // Close: cancel everything on the fd
 	udWake        = 6 // READ of the wake eventfd
 	udShutdown    = 7 // Shutdown: cancel everything on the ring
+	udFsync       = 8 // FSYNC of a caller's file; the low half is a slot in fsyncs, not an fd
 )
 
 // user_data = kind (8 bits) | generation (24 bits) | fd (32 bits). The
@@ -98,13 +99,22 @@ type uringFD struct {
 }
 
 // pendingCompletion is a completion the ring makes up itself (OpClose when
-// nothing was in flight, OpSend of an empty buffer), delivered at the start
-// of the next Wait.
+// nothing was in flight, OpSend of an empty buffer, OpFsync done without
+// the kernel's FSYNC), delivered at the start of the next Wait.
 type pendingCompletion struct {
-	op  Op
-	fd  int32
-	res int32
-	gen uint32 // the fd's generation when queued; another means it is stale
+	op    Op
+	fd    int32
+	res   int32
+	gen   uint32 // the fd's generation when queued; another means it is stale
+	token uint32 // OpFsync's
+}
+
+// fsyncReq is an Fsync in flight. Files are the caller's, not in the fd
+// table (Shutdown would close them), so the CQE names a slot of
+// uring.fsyncs instead of an fd.
+type fsyncReq struct {
+	fd    int32
+	token uint32
 }
 
 type uring struct {
@@ -145,10 +155,15 @@ type uring struct {
 	bufSize     int
 	bufCount    int
 
-	fds     []uringFD
-	pending []pendingCompletion
-	spare   []pendingCompletion // swapped with pending while delivering
-	ops     int                 // SQEs queued or in the kernel, all fds
+	fds []uringFD
+	// fsyncs are the Fsyncs in the kernel, by slot; fsyncFree lists the
+	// free slots. fsyncOp is false when the kernel lacks IORING_OP_FSYNC.
+	fsyncs    []fsyncReq
+	fsyncFree []uint32
+	fsyncOp   bool
+	pending   []pendingCompletion
+	spare     []pendingCompletion // swapped with pending while delivering
+	ops       int                 // SQEs queued or in the kernel, all fds
 
 	c Completion // handed to the Handler; reused, never retained
 
@@ -219,11 +234,13 @@ func (r *uring) probeOpcodes() error {
 	if err := ioUringRegister(r.fd, registerProbe, unsafe.Pointer(pr), probeOpsMax); err != nil {
 		return fmt.Errorf("io_uring_register(PROBE): %w", err)
 	}
+	supported := func(op uint8) bool { return op <= pr.lastOp && pr.ops[op].flags&probeOpSupported != 0 }
 	for _, n := range neededOpcodes {
-		if n.op > pr.lastOp || pr.ops[n.op].flags&probeOpSupported == 0 {
+		if !supported(n.op) {
 			return fmt.Errorf("io_uring opcode %s not supported", n.name)
 		}
 	}
+	r.fsyncOp = supported(opFsync)
 	return nil
 }
 
@@ -640,6 +657,43 @@ func (r *uring) finishClose(fd int, h Handler) int {
 	return r.deliver(h, OpClose, fd, 0, nil)
 }
 
+func (r *uring) Fsync(fd int, token uint32) {
+	if !r.fsyncOp {
+		// The contract holds without the opcode: the result comes as a
+		// completion at the next Wait, only the owner waited for the disk.
+		r.pending = append(r.pending, pendingCompletion{op: OpFsync, fd: int32(fd), res: fdatasync(fd), token: token})
+		return
+	}
+	var slot uint32
+	if n := len(r.fsyncFree); n > 0 {
+		slot = r.fsyncFree[n-1]
+		r.fsyncFree = r.fsyncFree[:n-1]
+	} else {
+		slot = uint32(len(r.fsyncs))
+		r.fsyncs = append(r.fsyncs, fsyncReq{})
+	}
+	r.fsyncs[slot] = fsyncReq{fd: int32(fd), token: token}
+	s := r.getSQE()
+	s.opcode = opFsync
+	s.fd = int32(fd)
+	s.opFlags = fsyncDatasync // off and len 0: the whole file
+	s.userData = packUD(udFsync, 0, int(slot))
+	r.ops++
+}
+
+func (r *uring) onFsync(slot int, res int32, h Handler) int {
+	r.ops--
+	req := r.fsyncs[slot]
+	r.fsyncs[slot] = fsyncReq{}
+	r.fsyncFree = append(r.fsyncFree, uint32(slot))
+	if h == nil {
+		return 0 // Shutdown's drain
+	}
+	r.c = Completion{Op: OpFsync, FD: req.fd, Res: res, Token: req.token}
+	h(&r.c)
+	return 1
+}
+
 func (r *uring) armWake() {
 	if r.shuttingDown {
 		return
@@ -687,6 +741,14 @@ func (r *uring) deliverPending(h Handler) int {
 		r.pending = r.spare[:0]
 		for _, p := range batch {
 			fd := int(p.fd)
+			if p.op == OpFsync {
+				if h != nil {
+					r.c = Completion{Op: OpFsync, FD: p.fd, Res: p.res, Token: p.token}
+					h(&r.c)
+					n++
+				}
+				continue
+			}
 			if r.fds[fd].gen != p.gen {
 				continue
 			}
@@ -814,6 +876,9 @@ func (r *uring) dispatch(ud uint64, res int32, flags uint32, h Handler) int {
 	if kind == udShutdown {
 		r.ops--
 		return 0
+	}
+	if kind == udFsync {
+		return r.onFsync(fd, res, h)
 	}
 	if fd < 0 || fd >= len(r.fds) || !r.fds[fd].known || r.fds[fd].gen&udGenMask != gen {
 		// A previous incarnation of this number; nothing may reach the

@@ -31,6 +31,7 @@ const (
 
 // Opcodes (io_uring_sqe.opcode).
 const (
+	opFsync       = 3
 	opAccept      = 13
 	opAsyncCancel = 14
 	opRead        = 22
@@ -49,6 +50,10 @@ var neededOpcodes = [...]struct {
 	{opSend, "SEND"},
 	{opRecv, "RECV"},
 }
+
+// fsync_flags for FSYNC. FSYNC is probed but not needed: without it Fsync
+// runs fdatasync(2) on the owner.
+const fsyncDatasync = 1 << 0
 
 // SQE flags (io_uring_sqe.flags).
 const (
@@ -120,7 +125,7 @@ type uringParams struct {
 
 // sqe is struct io_uring_sqe (64 bytes, no SQE128). The unions are reduced to
 // the member this package writes: opFlags is msg_flags, accept_flags,
-// cancel_flags or rw_flags depending on the opcode; bufGroup is buf_group.
+// cancel_flags, rw_flags or fsync_flags depending on the opcode; bufGroup is buf_group.
 type sqe struct {
 	opcode      uint8
 	flags       uint8
