@@ -20,8 +20,11 @@
 //     batch; after the loop turn one write(2) (repeated only for a short
 //     write) and, under appendfsync always, one fdatasync(2) cover every
 //     client's commands of the turn, before any of their replies is sent.
-//     under everysec a goroutine fdatasyncs once a second if anything was
-//     written; under no the kernel decides.
+//     Flush does both on the caller's thread; conn instead calls Write,
+//     hands the fdatasync of FD to its ring and reports it with Synced, so
+//     that the loop goes on while the disk works. Under everysec a
+//     goroutine fdatasyncs once a second if anything was written; under no
+//     the kernel decides.
 //   - A failed write is cut back off the file (ftruncate to the last good
 //     size, as Redis does) and stays buffered for a retry, so a record is
 //     never in the file twice; the caller refuses writes meanwhile.

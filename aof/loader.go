@@ -176,6 +176,11 @@ func loadFile(path string, base bool, apply func([][]byte) error) (fileResult, e
 		res.commands++
 		return apply(argv)
 	})
+	if inMulti {
+		// A torn tail or damage inside a transaction: what loads ends
+		// before its MULTI.
+		res.valid = validBeforeMulti
+	}
 	if err != nil {
 		var ce *CorruptError
 		if errors.As(err, &ce) {
@@ -184,10 +189,33 @@ func loadFile(path string, base bool, apply func([][]byte) error) (fileResult, e
 		}
 		return res, fmt.Errorf("%s: %w", path, err)
 	}
-	if inMulti {
-		res.valid = validBeforeMulti
-	}
 	return res, nil
+}
+
+// FileCheck is what CheckFile found in one file.
+type FileCheck struct {
+	Commands int64 // whole commands before Valid (a transaction's at its EXEC)
+	// Valid is the length of the longest prefix that loads: below Size, the
+	// rest is a torn tail or, with a *CorruptError, the damage and what
+	// follows it (cutting the file at Valid keeps every command before the
+	// damage, and no MULTI without its EXEC).
+	Valid int64
+	Size  int64
+}
+
+// CheckFile parses one file as Load does, applying nothing, for
+// ringkv-check-aof. base says it is a base file (an RDB preamble is refused
+// with an error wrapping ErrRDBPreamble). Damage is a *CorruptError naming
+// path and the offset.
+func CheckFile(path string, base bool) (FileCheck, error) {
+	res, err := loadFile(path, base, func([][]byte) error { return nil })
+	fc := FileCheck{Commands: res.commands, Valid: res.valid, Size: res.size}
+	if err != nil {
+		if st, serr := os.Stat(path); serr == nil {
+			fc.Size = st.Size()
+		}
+	}
+	return fc, err
 }
 
 // ApplyError wraps an error from the apply callback with where it happened.

@@ -55,6 +55,12 @@ func (w *Writer) StartRewrite(wake func()) (*Rewrite, error) {
 	} else if err := w.Flush(); err != nil {
 		return nil, err
 	}
+	return w.newRewrite(wake, len(w.man.Incrs)-1)
+}
+
+// newRewrite starts the base writer of a rewrite whose incr files from
+// startAt on (in the manifest's Incrs) stay after the commit.
+func (w *Writer) newRewrite(wake func(), startAt int) (*Rewrite, error) {
 	seq := int64(1)
 	if w.man.Base != nil {
 		seq = w.man.Base.Seq + 1
@@ -68,7 +74,7 @@ func (w *Writer) StartRewrite(wake func()) (*Rewrite, error) {
 		w:       w,
 		tmpPath: filepath.Join(w.opt.Dir, "temp-rewriteaof-bg-"+strconv.Itoa(os.Getpid())+".aof"),
 		seq:     seq,
-		startAt: len(w.man.Incrs) - 1,
+		startAt: startAt,
 		ch:      make(chan []byte, rewriteChunksMax),
 		free:    make(chan []byte, rewriteChunksMax+1),
 		done:    make(chan struct{}),

@@ -233,14 +233,35 @@ func (w *Writer) SyncErr() error {
 
 // Flush writes the batch with one write(2) (repeated only for a short
 // write) and, under always, makes it durable with one fdatasync(2): the
-// group commit of a loop turn. On an error the batch stays buffered for the
-// next Flush, and a partly written batch is cut back off the file, as
-// Redis does, so a retry never leaves a record twice.
+// group commit of a loop turn, done on the caller's thread. On an error the
+// batch stays buffered for the next Flush, and a partly written batch is
+// cut back off the file, as Redis does, so a retry never leaves a record
+// twice.
 func (w *Writer) Flush() error {
 	if len(w.buf) == 0 {
 		if w.writeErr != nil && w.opt.Fsync == FsyncAlways {
 			return w.syncNow() // a failed fsync is retried by the next Flush
 		}
+		return nil
+	}
+	if err := w.Write(); err != nil {
+		return err
+	}
+	if w.opt.Fsync == FsyncAlways {
+		return w.syncNow()
+	}
+	return nil
+}
+
+// Write is the first half of a group commit whose fdatasync the caller
+// makes elsewhere (conn hands it to the ring, so the owner does not wait
+// for the disk): the batch is written with one write(2), whatever the
+// policy, and nothing is synced. Errors are handled as Flush's. The caller
+// then syncs FD and reports the result with Synced; until then the file
+// must not be switched or closed (StartRewrite, Close), which the caller
+// ensures.
+func (w *Writer) Write() error {
+	if len(w.buf) == 0 {
 		return nil
 	}
 	n, err := w.write(w.buf)
@@ -264,12 +285,28 @@ func (w *Writer) Flush() error {
 	} else {
 		w.buf = w.buf[:0]
 	}
-	if w.opt.Fsync == FsyncAlways {
-		return w.syncNow()
-	}
 	w.writeErr = nil
 	w.dirty.Store(true)
 	return nil
+}
+
+// FD is the file descriptor of the incr file the batch is written to: the
+// one whose fdatasync makes Write's bytes durable.
+func (w *Writer) FD() int { return int(w.f.Fd()) }
+
+// Sync makes what was written durable now, with one fdatasync(2) on the
+// caller's thread (the fault hook's OpFsync first), and records the result
+// as Synced does.
+func (w *Writer) Sync() error { return w.syncNow() }
+
+// Synced records the result of an fdatasync of FD that the caller made: a
+// failure is what the next Flush (under always) retries, and what WriteErr
+// reports until a write or sync succeeds.
+func (w *Writer) Synced(err error) {
+	w.writeErr = err
+	if err == nil {
+		w.lastSyncNs.Store(time.Now().UnixNano())
+	}
 }
 
 // batchKeepBytes: a batch buffer that grew past this is released once
@@ -304,10 +341,7 @@ func (w *Writer) syncNow() error {
 	if err == nil {
 		err = fdatasync(w.f)
 	}
-	w.writeErr = err
-	if err == nil {
-		w.lastSyncNs.Store(time.Now().UnixNano())
-	}
+	w.Synced(err)
 	return err
 }
 

@@ -61,15 +61,17 @@ const (
 )
 
 // aofState is conn's side of the AOF: what each command logs goes into the
-// writer's batch, and after each loop turn the batch is written (and under
-// always fsynced) before any reply of that turn is sent.
+// writer's batch, and after each loop turn the batch is written; under
+// always it is fsynced on the ring while the loop goes on, and the replies
+// that depend on it wait for that fsync (aof_commit.go).
 type aofState struct {
 	w      *aof.Writer // nil: appendonly no
 	policy aof.Fsync
 	lastDB int // database of the last SELECT in the current incr file; -1: none yet
-	// spans are the replies of this turn's logged commands (always only):
-	// if the group commit fails they become MISCONF errors, never acks.
-	spans []aofSpan
+	// gc is the group commit of always: commits in flight, the replies
+	// they hold and the spans of those that become MISCONF errors if their
+	// fsync fails (aof_commit.go).
+	gc aofCommit
 	// denyErr: the last write or fsync failed; write commands are refused
 	// (MISCONF) until one succeeds.
 	denyErr   error
@@ -89,6 +91,8 @@ type aofState struct {
 	started        bool // the server runs: CONFIG SET acts at once
 }
 
+// aofSpan is the reply of a logged command, as absolute positions in its
+// client's reply stream (see client.outSent).
 type aofSpan struct {
 	cl         *client
 	start, end int
@@ -107,6 +111,7 @@ func (s *Server) aofOptions(fresh bool) aof.Options {
 func (s *Server) aofStart() error {
 	a := &s.aof
 	a.lastDB, a.lastRewriteOK, a.lastWriteOK = -1, true, true
+	a.gc.gen = 1     // commit 0 is "none" (aofNeed)
 	a.started = true // CONFIG SET appendonly acts from now on (aof_config.go)
 	if !s.cfg.AOF.Enabled {
 		return nil
@@ -155,15 +160,22 @@ func (s *Server) aofStart() error {
 	return nil
 }
 
-// aofStop writes and fsyncs what is buffered and closes the file.
+// aofStop writes and fsyncs what is buffered and closes the files, now
+// (shutdown, after aofDrain, and a failed aofEnable). A file with an fsync
+// still in flight is left open rather than closed under the ring.
 func (s *Server) aofStop() {
 	a := &s.aof
 	if a.rw != nil {
 		a.rw.Abort()
 		a.rw, a.dumper = nil, nil
 	}
+	if a.gc.retired != nil && !a.gc.inflight {
+		s.aofCloseRetired()
+	}
 	if a.w != nil {
-		if err := a.w.Close(); err != nil {
+		if a.gc.inflight && a.gc.flightW == a.w {
+			s.cfg.Logger.Printf("AOF: closing: an fsync is still in flight; the file is left open")
+		} else if err := a.w.Close(); err != nil {
 			s.cfg.Logger.Printf("AOF: closing: %v", err)
 		}
 		a.w = nil
@@ -250,9 +262,8 @@ func (s *Server) aofBefore(c *store.Ctx, cmd *store.Command, argv [][]byte) {
 func (s *Server) aofLog(cl *client, cmd *store.Command, argv [][]byte, dirtyBefore int64, outStart int) {
 	a := &s.aof
 	c := &cl.ctx
-	if a.w == nil {
-		return
-	}
+	// A rewrite's walk marks the keys a write touched, even with
+	// appendonly no (BGREWRITEAOF then, aof_rewrite_off.go).
 	if a.dumper != nil && cmd.Flags&store.FlagWrite != 0 {
 		switch cmd.Name {
 		case "move", "copy":
@@ -260,6 +271,9 @@ func (s *Server) aofLog(cl *client, cmd *store.Command, argv [][]byte, dirtyBefo
 		default:
 			a.dumper.Mark(c.DB, argv)
 		}
+	}
+	if a.w == nil {
+		return
 	}
 	changed := s.store.Stats.Dirty != dirtyBefore
 	if len(c.Prop) == 0 && !changed {
@@ -271,27 +285,43 @@ func (s *Server) aofLog(cl *client, cmd *store.Command, argv [][]byte, dirtyBefo
 		a.w.AppendCommand(argv...)
 	}
 	if a.policy == aof.FsyncAlways {
-		a.spans = append(a.spans, aofSpan{cl: cl, start: outStart, end: len(c.Out)})
+		g := &a.gc
+		g.spans = append(g.spans, aofSpan{cl: cl, start: cl.outSent + outStart, end: cl.outSent + len(c.Out)})
+		s.aofHold(cl, outStart, g.gen)
 	}
 }
 
 // aofAfterBatch is step 4 of the data path: after every command of the
-// loop turn ran and before any reply is sent, write the turn's batch with
-// one write and, under always, one fdatasync (group commit). Then a
-// rewrite takes its bounded step.
+// loop turn ran and before the turn's replies are sent, write the turn's
+// batch with one write. Under always its fdatasync goes to the ring, the
+// replies that depend on it held until it completes (group commit,
+// aof_commit.go). Then a rewrite takes its bounded step.
 func (s *Server) aofAfterBatch() {
 	a := &s.aof
+	g := &a.gc
+	s.aofPollFault()
+	s.aofHoldStragglers()
+	if g.retired != nil && !g.inflight {
+		s.aofCloseRetired()
+	}
 	if a.w == nil {
+		s.aofOffRewriteStep() // BGREWRITEAOF with appendonly no (aof_rewrite_off.go)
+		return
+	}
+	if a.policy == aof.FsyncAlways || g.openHeld || g.inflight {
+		// The rewrite's step first: it may start or commit only in a turn
+		// with no fsync in flight, and commits the open batch itself then.
+		s.aofRewriteStep()
+		if !g.inflight && (a.w.Pending() > 0 || a.w.WriteErr() != nil || g.openHeld) &&
+			(a.denyErr == nil || s.nowMs >= a.retryAtMs) {
+			s.aofSubmit()
+		}
 		return
 	}
 	if a.w.Pending() > 0 || a.denyErr != nil {
 		if a.denyErr == nil || s.nowMs >= a.retryAtMs {
 			s.aofFlush()
 		}
-	}
-	if len(a.spans) > 0 {
-		clear(a.spans)
-		a.spans = a.spans[:0]
 	}
 	if a.policy == aof.FsyncEverysec {
 		if err := a.w.SyncErr(); err != nil && a.denyErr == nil {
@@ -302,6 +332,8 @@ func (s *Server) aofAfterBatch() {
 	s.aofRewriteStep()
 }
 
+// aofFlush writes the batch under everysec and no (always commits through
+// aofSubmit).
 func (s *Server) aofFlush() {
 	a := &s.aof
 	err := a.w.Flush()
@@ -314,32 +346,11 @@ func (s *Server) aofFlush() {
 		}
 		a.denyErr, a.lastWriteOK = err, false
 		a.retryAtMs = s.nowMs + aofRetryMs
-		if len(a.spans) > 0 { // spans are kept under always only
-			s.aofFailReplies()
-		}
 		return
 	}
 	if a.denyErr != nil {
 		s.cfg.Logger.Printf("AOF: write error looks solved, accepting writes again")
 		a.denyErr, a.lastWriteOK = nil, true
-	}
-}
-
-// aofFailReplies turns the replies of the commands whose log failed to
-// reach the disk into MISCONF errors: under always nothing is acknowledged
-// that is not on disk. Spans are replaced latest first, so that the
-// offsets of a client's earlier spans stay valid.
-func (s *Server) aofFailReplies() {
-	a := &s.aof
-	for i := len(a.spans) - 1; i >= 0; i-- {
-		sp := a.spans[i]
-		cl := sp.cl
-		if cl.closing || sp.end > len(cl.ctx.Out) {
-			continue
-		}
-		tail := append([]byte(nil), cl.ctx.Out[sp.end:]...)
-		cl.ctx.Out = s.appendDenied(cl.ctx.Out[:sp.start])
-		cl.ctx.Out = append(cl.ctx.Out, tail...)
 	}
 }
 
@@ -351,14 +362,19 @@ func (s *Server) aofBusy() bool {
 }
 
 // aofStartRewrite begins a rewrite (BGREWRITEAOF, the automatic one, or
-// CONFIG SET appendonly yes).
+// CONFIG SET appendonly yes). No fsync may be in flight: the open batch is
+// committed here, before the writer switches to a new incr file.
 func (s *Server) aofStartRewrite() error {
 	a := &s.aof
-	rw, err := a.w.StartRewrite(func() {
-		if r := s.ring; r != nil {
-			r.Wake()
-		}
-	})
+	err := s.aofCommitSync()
+	var rw *aof.Rewrite
+	if err == nil {
+		rw, err = a.w.StartRewrite(func() {
+			if r := s.ring; r != nil {
+				r.Wake()
+			}
+		})
+	}
 	if err != nil {
 		a.rwFailures++
 		a.lastRewriteOK = false
@@ -381,7 +397,8 @@ func (s *Server) aofRewriteStep() {
 	}
 	a.rwRestart = false
 	if a.rw == nil {
-		if a.rwScheduled || s.aofAutoRewriteDue() {
+		// Not while an fsync is in flight: the start switches files.
+		if (a.rwScheduled || s.aofAutoRewriteDue()) && !a.gc.inflight {
 			a.rwScheduled = false
 			s.aofStartRewrite()
 		}
@@ -398,7 +415,7 @@ func (s *Server) aofRewriteStep() {
 		}
 		return
 	}
-	if !a.rw.Done() {
+	if !a.rw.Done() || a.gc.inflight {
 		return
 	}
 	// The base is on disk. The incr file since the start must be too
@@ -407,7 +424,7 @@ func (s *Server) aofRewriteStep() {
 	a.rw = nil
 	err := rw.Err()
 	if err == nil {
-		err = a.w.Flush()
+		err = s.aofCommitSync()
 	}
 	if err == nil {
 		err = a.w.CommitRewrite(rw)
@@ -454,6 +471,17 @@ func (s *Server) aofEnable() error {
 	if a.w != nil {
 		return nil
 	}
+	if a.rw != nil {
+		// A BGREWRITEAOF of appendonly no is walking: it cannot become
+		// the open AOF's rewrite (no incr file holds the writes since its
+		// start), so it stops, as Redis kills its child here.
+		s.cfg.Logger.Printf("AOF rewrite (appendonly no) stopped: appendonly yes starts its own")
+		a.rw.Abort()
+		a.rw, a.dumper, a.rwRestart = nil, nil, false
+	}
+	if err := s.aofReadyToOpen(); err != nil {
+		return err
+	}
 	s.cfg.AOF.fill()
 	w, err := aof.Open(s.aofOptions(true))
 	if err != nil {
@@ -470,11 +498,17 @@ func (s *Server) aofEnable() error {
 	return nil
 }
 
-// aofDisable is CONFIG SET appendonly no.
+// aofDisable is CONFIG SET appendonly no. The writer is retired rather
+// than closed here: an fsync of its file may be in flight (aof_commit.go).
 func (s *Server) aofDisable() {
-	s.aofStop()
-	s.aof.denyErr = nil
-	s.aof.spans = s.aof.spans[:0]
+	a := &s.aof
+	if a.rw != nil {
+		a.rw.Abort()
+		a.rw, a.dumper = nil, nil
+	}
+	s.store.OnExpired = nil
+	s.aofRetire()
+	a.denyErr = nil
 	s.cfg.AOF.Enabled = false
 }
 
@@ -492,7 +526,12 @@ func bgrewriteaofCmd(_ *store.Store, c *store.Ctx, _ [][]byte) {
 	case a.rw != nil:
 		c.Out = append(c.Out, resp.ErrRewriteBusy...)
 	case a.w == nil:
-		c.Out = resp.AppendErr(c.Out, "BGREWRITEAOF needs appendonly yes in ringkv (it rewrites the open AOF without fork)")
+		// appendonly no: a one-off base, as Redis writes (aof_rewrite_off.go).
+		if s.aofStartOffRewrite() != nil {
+			c.Out = append(c.Out, resp.ErrRewriteFailed...)
+			return
+		}
+		c.Out = append(c.Out, resp.RewriteStarted...)
 	default:
 		a.rwScheduled = true
 		c.Out = append(c.Out, resp.RewriteStarted...)

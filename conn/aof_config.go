@@ -75,16 +75,21 @@ func parseYesNo(v string) (bool, error) {
 }
 
 // aofNameConfig is appendfilename or appenddirname: immutable at run time,
-// set from the config file or the command line, a bare name.
+// set from the config file or the command line, a base name as Redis 7.0's
+// isValidAOFfilename and isValidAOFdirname check it (no '/' or '\\'; "."
+// and ".." pass, as there).
 func aofNameConfig(name, def string, ptr func(*Server) *string) *configParam {
 	what := "a filename"
 	if name == "appenddirname" {
-		what = "a directory name"
+		what = "a dirname"
 	}
 	return &configParam{name: name, def: def, flags: configImmutable,
 		get: func(s *Server) string { return *ptr(s) },
 		set: func(s *Server, v string) error {
-			if v == "" || v == "." || v == ".." || strings.ContainsRune(v, '/') {
+			if v == "" {
+				return errors.New(name + " can't be empty")
+			}
+			if strings.ContainsAny(v, `/\`) {
 				return errors.New(name + " can't be a path, just " + what)
 			}
 			*ptr(s) = v

@@ -37,6 +37,15 @@ type client struct {
 	// blocked is non-nil while a blocking command parks the client
 	// (blocking.go).
 	blocked *blockState
+
+	// Replies held for the AOF's group commit (aof_commit.go). Positions
+	// are absolute in the client's reply stream: outSent counts the bytes
+	// that have left ctx.Out for the ring, so sending moves none of them.
+	outSent  int
+	markedTo int         // replies before this position were classified (held or free)
+	holds    []replyHold // in stream order; holds[0].pos is where sending stops
+	inHeld   bool        // in aofCommit.held
+	aofShift int         // scratch of aofFailSpans: how much this client's later replies moved
 }
 
 func newClient(s *Server, fd int, id int64) *client {

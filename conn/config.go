@@ -53,6 +53,7 @@ const (
 	configPlaceholder                        // accepted, not acted on; a real entry replaces it
 	configAlias                              // a second name of the entry named by primary
 	configMemory                             // a byte size: CONFIG REWRITE writes 1kb, 2mb, 3gb
+	configMultiArg                           // several words in the config file (Redis's MULTI_ARG_CONFIG)
 )
 
 // configParam is one row of the table.
@@ -117,6 +118,13 @@ var (
 // withAlias gives p a second name (see Aliases above).
 func withAlias(p *configParam, alias string) *configParam {
 	p.alias = alias
+	return p
+}
+
+// multiArg lets the config file and the command line give p several words,
+// which set receives joined by spaces; any other parameter takes exactly one.
+func multiArg(p *configParam) *configParam {
+	p.flags |= configMultiArg
 	return p
 }
 
@@ -368,11 +376,11 @@ func init() {
 			func(s *Server) error { s.cfg.MaxClients = int(s.params.maxClients); return nil }),
 		memoryConfig("client-query-buffer-limit", DefaultQueryBufLimit, 1024*1024, math.MaxInt64, func(s *Server) *int64 { return &s.params.queryBufLimit },
 			func(s *Server) error { s.cfg.QueryBufLimit = int(s.params.queryBufLimit); return nil }),
-		&configParam{name: "client-output-buffer-limit", def: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+		multiArg(&configParam{name: "client-output-buffer-limit", def: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 			get: func(s *Server) string {
 				return "normal " + strconv.Itoa(s.cfg.ReplyHardLimit) + " 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
 			},
-			set: setOutputBufferLimit},
+			set: setOutputBufferLimit}),
 		stringConfig("requirepass", "", func(s *Server) *string { return &s.params.requirePass }, nil, nil),
 		boolConfig("protected-mode", true, func(s *Server) *bool { return &s.params.protectedMode }, nil),
 		intConfig("timeout", 0, 0, math.MaxInt32, func(s *Server) *int64 { return &s.params.timeoutSec }, nil),
@@ -381,7 +389,7 @@ func init() {
 			func(s *Server) error { s.adm.slowlog.trim(int(s.params.slowlogMaxLen)); return nil }),
 		intConfig("latency-monitor-threshold", 0, 0, math.MaxInt64, func(s *Server) *int64 { return &s.params.latencyThresholdMs }, applyTiming),
 		boolConfig("latency-tracking", true, func(s *Server) *bool { return &s.params.latencyTracking }, applyTiming),
-		stringConfig("latency-tracking-info-percentiles", "50 99 99.9", func(s *Server) *string { return &s.params.latencyPercentiles }, percentilesCheck, nil),
+		multiArg(stringConfig("latency-tracking-info-percentiles", "50 99 99.9", func(s *Server) *string { return &s.params.latencyPercentiles }, percentilesCheck, nil)),
 		memoryConfig("maxmemory", 0, 0, math.MaxInt64, func(s *Server) *int64 { return &s.params.maxMemory }, nil),
 		enumConfig("maxmemory-policy", "noeviction", []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
 			func(s *Server) *string { return &s.params.maxMemoryPolicy }, nil),
@@ -391,7 +399,7 @@ func init() {
 		enumConfig("loglevel", "notice", []string{"debug", "verbose", "notice", "warning"}, func(s *Server) *string { return &s.params.logLevel }, nil),
 		stringConfig("dbfilename", "dump.rdb", func(s *Server) *string { return &s.params.dbFilename }, nil, nil),
 		// No RDB: save is empty by default, which is the truth.
-		stringConfig("save", "", func(s *Server) *string { return &s.params.save }, nil, nil),
+		multiArg(stringConfig("save", "", func(s *Server) *string { return &s.params.save }, nil, nil)),
 	)
 }
 
@@ -486,24 +494,41 @@ func setOutputBufferLimit(s *Server, v string) error {
 // table, for the config file parser.
 func KnownConfig(name string) bool { return configIndex[name] != nil }
 
+// ParamError is a directive of Config.Params that the table refused when
+// the server started (Run returns it wrapped): Params[Index], and why, in
+// the text redis-server prints for its config file (CONFIG SET's after
+// "- "), so that the binary can report it as Redis does.
+type ParamError struct {
+	Index int
+	Name  string
+	Err   error
+}
+
+func (e *ParamError) Error() string { return e.Name + ": " + e.Err.Error() }
+func (e *ParamError) Unwrap() error { return e.Err }
+
 // applyParams applies directives from the config file or the command line
-// through the table, at start.
+// through the table, at start, checking their number of words as Redis's
+// loadServerConfigFromString does.
 func (s *Server) applyParams(directives [][]string) error {
-	for _, d := range directives {
+	for i, d := range directives {
 		p := configIndex[strings.ToLower(d[0])]
 		if p == nil {
-			return errors.New("bad directive or wrong number of arguments: " + d[0])
+			return &ParamError{Index: i, Name: d[0], Err: errors.New("Bad directive or wrong number of arguments")}
 		}
 		if p.set == nil {
 			continue // immutable ones (port, bind, ...) are Config's fields
 		}
+		if p.flags&configMultiArg == 0 && len(d) != 2 {
+			return &ParamError{Index: i, Name: d[0], Err: errors.New("wrong number of arguments")}
+		}
 		v := strings.Join(d[1:], " ")
 		if err := p.set(s, v); err != nil {
-			return errors.New(d[0] + ": " + err.Error())
+			return &ParamError{Index: i, Name: d[0], Err: err}
 		}
 		if p.apply != nil {
 			if err := p.apply(s); err != nil {
-				return errors.New(d[0] + ": " + err.Error())
+				return &ParamError{Index: i, Name: d[0], Err: err}
 			}
 		}
 	}

@@ -16,6 +16,9 @@
 //     Shutdown is the one call other goroutines make (it wakes the ring).
 //   - A client's replies are in order: ctx.Out collects what the next send
 //     carries while sending is in flight; they swap when the send finishes.
+//   - Under appendfsync always a reply that may depend on a logged write
+//     not yet on disk is held, not sent, until the fsync that covers it
+//     completes on the ring; meanwhile the loop goes on (aof_commit.go).
 //   - Backpressure: once a client's unsent replies reach ReplySoftLimit its
 //     commands stop executing and its socket stops being read; both resume
 //     when the replies drain below the limit. A client that never reads

@@ -199,10 +199,11 @@ func (s *Server) Run() error {
 		expireMore = s.store.ActiveExpire(s.nowMs)
 		s.expireBlocked() // blocking.go
 		s.cron()          // admin.go
-		s.aofAfterBatch() // the turn's log on disk (always) before its replies leave
+		s.aofAfterBatch() // the turn's log written; under always its fsync submitted, dependent replies held
 		s.flush()
 	}
 	s.cfg.Logger.Printf("shutting down: %d clients", s.nclients)
+	s.aofDrain() // the AOF's files are closed next (aofStop): not under the ring's fsync
 	return nil
 }
 
@@ -303,8 +304,12 @@ func (s *Server) handle(c *ring.Completion) {
 			s.clients[c.FD] = nil
 			s.nclients--
 		}
+	case ring.OpFsync:
+		s.aofSynced(c) // aof_commit.go
 	case ring.OpWake:
-		// Shutdown or another goroutine's request: the loop condition checks.
+		// Shutdown or another goroutine's request: the loop condition
+		// checks; the AOF's test fault hook may have decided.
+		s.aofPollFault()
 	}
 }
 
@@ -395,7 +400,10 @@ func (s *Server) process(cl *client) {
 		}
 		if next == cl.qpos {
 			// Incomplete: make room for a large bulk at once, not by doubling.
-			if need := cl.parser.Pending(); need > 0 && cap(cl.qbuf)-len(cl.qbuf) < need {
+			// Pending is the bulk's whole length, part of which may be here
+			// already: the room is counted from the command's start, or every
+			// read of the bulk would allocate and copy it again (quadratic).
+			if need := cl.parser.Pending(); need > 0 && cap(cl.qbuf)-cl.qpos < need {
 				grown := make([]byte, len(cl.qbuf)-cl.qpos, len(cl.qbuf)-cl.qpos+need)
 				copy(grown, cl.qbuf[cl.qpos:])
 				cl.qbuf, cl.qpos = grown, 0
@@ -472,7 +480,12 @@ func (s *Server) execute(cl *client, argv [][]byte) {
 			cl.closeAfterReply = true
 		}
 	}
+	end := len(cl.ctx.Out)
 	s.replied(cl, cmd, mark, ran)
+	if len(cl.ctx.Out) < end {
+		s.aofDropSpans(cl) // CLIENT REPLY OFF or SKIP dropped the reply
+	}
+	s.aofClassify(cl, mark) // held if it may depend on a log not yet on disk
 	if hard := s.cfg.ReplyHardLimit; hard > 0 && cl.outLen() > hard {
 		s.cfg.Logger.Printf("client id=%d closed for overcoming of output buffer limits", cl.id)
 		s.closeClient(cl)
@@ -488,7 +501,8 @@ func (s *Server) queue(cl *client) {
 }
 
 // flush starts one send per client with pending replies: every reply the
-// batch produced for a client leaves in one send.
+// batch produced for a client leaves in one send, up to the first reply
+// held for the AOF's fsync (aof_commit.go).
 func (s *Server) flush() {
 	for i, cl := range s.pending {
 		s.pending[i] = nil
@@ -496,9 +510,17 @@ func (s *Server) flush() {
 		if cl.closing {
 			continue
 		}
-		if !cl.sendBusy && len(cl.ctx.Out) > 0 {
+		if n := cl.sendable(); !cl.sendBusy && n > 0 {
 			cl.sendBusy = true
-			cl.sending, cl.ctx.Out = cl.ctx.Out, cl.sending[:0]
+			if n == len(cl.ctx.Out) {
+				cl.sending, cl.ctx.Out = cl.ctx.Out, cl.sending[:0]
+			} else {
+				// The held rest moves to the other buffer; the send takes
+				// the front in place.
+				rest := append(cl.sending[:0], cl.ctx.Out[n:]...)
+				cl.sending, cl.ctx.Out = cl.ctx.Out[:n], rest
+			}
+			cl.outSent += n
 			s.ring.Send(cl.fd, cl.sending)
 			continue
 		}

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log"
@@ -26,11 +25,11 @@ import (
 
 func main() {
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
-	cfg, err := parseArgs(os.Args[1:])
+	st, err := parseArgs(os.Args[1:])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ringkv-server: %v\n", err)
-		os.Exit(1)
+		fatal(err)
 	}
+	cfg := st.cfg
 	cfg.Logger = logger
 	raiseFileLimit(logger)
 	startMemReleaser() // memrelease.go
@@ -64,83 +63,190 @@ func main() {
 		srv.Shutdown()
 	}()
 	if err := srv.Run(); err != nil {
-		logger.Printf("fatal: %v", err)
 		pprof.StopCPUProfile()
+		if err := st.explain(err); errors.As(err, new(*configError)) {
+			fatal(err)
+		}
+		logger.Printf("fatal: %v", err)
 		os.Exit(1)
 	}
 }
 
-// directives the server accepts but does not act on yet, with the value
-// that matches what it does. Anything else unknown is an error, as in Redis.
-var accepted = map[string]bool{
-	"save": true, "daemonize": false, "protected-mode": true,
-	"loglevel": true, "logfile": true, "dir": true, "dbfilename": true, "databases": true,
-	"tcp-keepalive": true, "timeout": true, "hz": true, "maxmemory": true,
-	"maxmemory-policy": true, "proto-max-bulk-len": true, "tcp-backlog": true,
+// fatal reports a configuration error as redis-server does, on stderr, and
+// exits with status 1.
+func fatal(err error) {
+	if errors.As(err, new(*configError)) {
+		fmt.Fprint(os.Stderr, err)
+	} else {
+		fmt.Fprintf(os.Stderr, "ringkv-server: %v\n", err)
+	}
+	os.Exit(1)
 }
 
-func parseArgs(args []string) (conn.Config, error) {
-	var cfg conn.Config
+// directive is one "name value..." of the configuration: a line of the
+// config file or a --name value... group of the command line.
+type directive struct {
+	args []string // the name, then its values
+	// line and text say where it came from as redis-server says it: the
+	// file's lines, then one line per command-line directive after them,
+	// the command line's values quoted.
+	line int
+	text string
+}
+
+// configError is a directive that was refused. It prints as redis-server's
+// FATAL CONFIG FILE ERROR.
+type configError struct {
+	d   directive
+	why string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (ringkv %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s\n",
+		conn.Version, e.d.line, e.d.text, e.why)
+}
+
+// setup is what the command line and the config file say.
+type setup struct {
+	cfg conn.Config
+	// params is where each of cfg.Params came from, for explaining a
+	// *conn.ParamError.
+	params []directive
+}
+
+// explain turns a directive that conn's configuration table refused when
+// the server started into the configError that names its line.
+func (st *setup) explain(err error) error {
+	var pe *conn.ParamError
+	if errors.As(err, &pe) && pe.Index < len(st.params) {
+		return &configError{d: st.params[pe.Index], why: pe.Err.Error()}
+	}
+	return err
+}
+
+func parseArgs(args []string) (*setup, error) {
+	st := &setup{}
+	cfg := &st.cfg
 	cfg.Port = conn.DefaultPort
 	// The binary persists by default (README): appendonly yes, everysec,
-	// in the working directory, with Redis's auto-rewrite thresholds.
+	// in the working directory, with Redis's auto-rewrite thresholds. The
+	// directives below change these through conn's configuration table.
 	cfg.AOF = conn.AOFConfig{Enabled: true, Dir: ".", Fsync: "everysec", RewritePercentage: 100, RewriteMinSize: 64 << 20}
-	var directives [][]string
+	var directives []directive
+	// Lines of the command line are numbered after the file's, as
+	// redis-server appends "\n" and the options to the file's text.
+	line := 1
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
-		d, err := readConfigFile(args[0])
+		d, n, err := readConfigFile(args[0])
 		if err != nil {
-			return cfg, err
+			return nil, err
 		}
-		directives = d
+		directives, line = d, n+1
 		cfg.ConfigFile = args[0]
 		args = args[1:]
 	}
 	for i := 0; i < len(args); {
 		if !strings.HasPrefix(args[i], "--") {
-			return cfg, fmt.Errorf("unexpected argument %q (options are --name value)", args[i])
+			return nil, fmt.Errorf("unexpected argument %q (options are --name value)", args[i])
 		}
-		d := []string{strings.TrimPrefix(args[i], "--")}
+		line++
+		d := directive{args: []string{strings.TrimPrefix(args[i], "--")}, line: line}
+		text := d.args[0]
 		i++
 		for i < len(args) && !strings.HasPrefix(args[i], "--") {
-			d = append(d, args[i])
+			d.args = append(d.args, args[i])
+			text += " " + repr(args[i])
 			i++
 		}
+		d.text = text
 		directives = append(directives, d)
 	}
 	for _, d := range directives {
-		if err := apply(&cfg, strings.ToLower(d[0]), d[1:]); err != nil {
-			return cfg, err
+		if err := apply(st, d); err != nil {
+			return nil, &configError{d: d, why: err.Error()}
 		}
 	}
-	return cfg, nil
+	return st, nil
 }
 
-func readConfigFile(path string) ([][]string, error) {
-	f, err := os.Open(path)
+// readConfigFile returns the file's directives and its number of '\n'.
+func readConfigFile(path string) ([]directive, int, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, 0, fmt.Errorf("Fatal error, can't open config file '%s': %s", path, strerror(err))
 	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
+	var out []directive
+	lines := strings.Split(string(b), "\n")
+	for n, ln := range lines {
+		ln = strings.Trim(ln, " \t\r")
+		if ln == "" || ln[0] == '#' {
 			continue
 		}
-		fields := strings.Fields(line)
+		fields := strings.Fields(ln)
 		for j, fl := range fields {
 			fields[j] = strings.Trim(fl, `"'`)
 		}
-		out = append(out, fields)
+		out = append(out, directive{args: fields, line: n + 1, text: ln})
 	}
-	return out, sc.Err()
+	return out, len(lines) - 1, nil
 }
 
-func apply(cfg *conn.Config, name string, vals []string) error {
+// repr quotes a command-line value as redis-server's sdscatrepr does when
+// it turns the command line into config lines.
+func repr(v string) string {
+	b := []byte{'"'}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		case '\a':
+			b = append(b, `\a`...)
+		case '\b':
+			b = append(b, `\b`...)
+		default:
+			if c >= ' ' && c < 0x7f {
+				b = append(b, c)
+			} else {
+				b = fmt.Appendf(b, `\x%02x`, c)
+			}
+		}
+	}
+	return string(append(b, '"'))
+}
+
+// strerror is C's text for an errno ("No such file or directory").
+func strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if t := errno.Error(); t != "" {
+			return strings.ToUpper(t[:1]) + t[1:]
+		}
+	}
+	return err.Error()
+}
+
+// apply takes the directives the binary handles itself (the listener, the
+// I/O backend and limits Config carries); every other name of conn's
+// configuration table goes to Config.Params, which the server applies
+// through the table when it starts, as CONFIG SET would: one parser, one
+// set of ranges and error texts for the command line, the config file and
+// CONFIG SET.
+func apply(st *setup, d directive) error {
+	cfg := &st.cfg
+	name, vals := strings.ToLower(d.args[0]), d.args[1:]
 	one := func() (string, error) {
 		if len(vals) != 1 {
-			return "", fmt.Errorf("bad directive or wrong number of arguments: %s %s", name, strings.Join(vals, " "))
+			return "", errors.New("wrong number of arguments")
 		}
 		return vals[0], nil
 	}
@@ -178,56 +284,16 @@ func apply(cfg *conn.Config, name string, vals []string) error {
 		if len(vals) >= 2 && strings.EqualFold(vals[0], "normal") {
 			cfg.ReplyHardLimit, err = strconv.Atoi(vals[1])
 		}
-	case "appendonly":
-		var v string
-		if v, err = one(); err == nil {
-			cfg.AOF.Enabled, err = yesNo(name, v)
-		}
-	case "appendfsync":
-		var v string
-		if v, err = one(); err == nil && v != "always" && v != "everysec" && v != "no" {
-			err = fmt.Errorf("appendfsync: must be always, everysec or no, not %q", v)
-		}
-		cfg.AOF.Fsync = v
-	case "appendfilename":
-		cfg.AOF.Filename, err = one()
-		if err == nil && (cfg.AOF.Filename == "" || strings.ContainsRune(cfg.AOF.Filename, '/')) {
-			err = fmt.Errorf("appendfilename can't be a path, just a filename")
-		}
-	case "appenddirname":
-		cfg.AOF.Dirname, err = one()
-		if err == nil && (cfg.AOF.Dirname == "" || strings.ContainsRune(cfg.AOF.Dirname, '/')) {
-			err = fmt.Errorf("appenddirname can't be a path, just a directory name")
-		}
-	case "dir":
-		cfg.AOF.Dir, err = one()
-	case "aof-load-truncated":
-		var v string
-		var yes bool
-		if v, err = one(); err == nil {
-			yes, err = yesNo(name, v)
-			cfg.AOF.RefuseTruncated = !yes
-		}
-	case "auto-aof-rewrite-percentage":
-		var n int
-		n, err = num()
-		cfg.AOF.RewritePercentage = int64(n)
-	case "auto-aof-rewrite-min-size":
-		var v string
-		if v, err = one(); err == nil {
-			cfg.AOF.RewriteMinSize, err = memSize(name, v)
-		}
 	case "daemonize":
 		if v, _ := one(); v == "yes" {
 			err = errors.New("daemonize yes is not supported: run it under a supervisor")
 		}
 	default:
-		if conn.KnownConfig(name) {
-			// CONFIG's table (conn/config.go) applies it at start.
-			cfg.Params = append(cfg.Params, append([]string{name}, vals...))
-		} else if !accepted[name] {
-			err = fmt.Errorf("bad directive or wrong number of arguments: %s", name)
+		if !conn.KnownConfig(name) {
+			return errors.New("Bad directive or wrong number of arguments")
 		}
+		cfg.Params = append(cfg.Params, d.args)
+		st.params = append(st.params, d)
 	}
 	return err
 }
@@ -242,34 +308,4 @@ func raiseFileLimit(logger *log.Logger) {
 			logger.Printf("could not raise the open-file limit: %v", err)
 		}
 	}
-}
-
-func yesNo(name, v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "yes":
-		return true, nil
-	case "no":
-		return false, nil
-	}
-	return false, fmt.Errorf("%s: argument must be 'yes' or 'no', not %q", name, v)
-}
-
-// memSize reads a redis.conf memory amount: 64mb, 1gb, 100k, 4096.
-func memSize(name, v string) (int64, error) {
-	l := strings.ToLower(v)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}} {
-		if strings.HasSuffix(l, u.suffix) {
-			l, mult = strings.TrimSuffix(l, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(l, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: not a valid memory amount: %q", name, v)
-	}
-	return n * mult, nil
 }

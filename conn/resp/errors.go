@@ -204,4 +204,5 @@ var (
 	RewriteStarted   = []byte("+Background append only file rewriting started\r\n")
 	RewriteScheduled = []byte("+Background append only file rewriting scheduled\r\n")
 	ErrRewriteBusy   = []byte("-ERR Background append only file rewriting already in progress\r\n")
+	ErrRewriteFailed = []byte("-ERR Can't execute an AOF background rewriting. Please check the server logs for more information.\r\n")
 )
