@@ -917,25 +917,29 @@ func zremrangebylexCmd(s *Store, c *Ctx, argv [][]byte)   { zremrangeGeneric(s, 
 
 // zpop pops up to count elements from the low (min) or high end of key.
 // It returns nil when the key is missing or empty.
+// zpopScratchMax: pop scratch larger than this is dropped after use.
+const zpopScratchMax = 64 << 10
+
 func (s *Store) zpop(c *Ctx, key []byte, min bool, count int64) (res []zrangeElem, found, wrong bool) {
 	z, t, id, found, wrong := s.zsetWrite(c, key)
 	if !found || wrong {
 		return nil, found, wrong
 	}
 	n := int(math.Min(float64(count), float64(z.Len())))
-	first, last := 0, n-1
-	if !min {
-		first, last = z.Len()-n, z.Len()-1
+	// The popped members go into scratch memory the Store keeps for the
+	// next pop (the caller replies before popping again), so a pop costs
+	// no allocation; a large count's scratch is not kept.
+	if cap(s.zpopBuf) > zpopScratchMax {
+		s.zpopBuf, s.zpopRes = nil, nil
 	}
-	if n > 0 {
-		z.Range(first, last, !min, func(m []byte, sc float64) bool {
-			res = append(res, zrangeElem{append([]byte(nil), m...), sc})
-			return true
-		})
+	res, buf := s.zpopRes[:0], s.zpopBuf[:0]
+	for range n {
+		var sc float64
+		start := len(buf)
+		buf, sc = z.PopEnd(min, buf)
+		res = append(res, zrangeElem{buf[start:len(buf):len(buf)], sc})
 	}
-	for _, e := range res {
-		z.Delete(e.member)
-	}
+	s.zpopRes, s.zpopBuf = res, buf
 	if z.Len() == 0 {
 		t.Remove(id)
 	}

@@ -83,6 +83,9 @@ type Store struct {
 	// at once (SWAPDB), so that conn can look for keys it has clients
 	// blocked on there, as Redis's scanDatabaseForReadyKeys.
 	DBReady func(db int)
+	// zpopRes and zpopBuf are zpop's scratch: what the last pop returned.
+	zpopRes []zrangeElem
+	zpopBuf []byte
 	// activeExpireOff is DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when
 	// a command finds them (lazy expiry).
 	activeExpireOff bool

@@ -143,6 +143,35 @@ func (z *zset) Delete(member []byte) bool {
 	return true
 }
 
+// PopEnd removes the member with the lowest score (min) or the highest,
+// appends its bytes to dst and returns them with its score; z must not be
+// empty. Unlike Delete it needs no lookup by member: the skip list's end
+// node names the dict record to drop.
+func (z *zset) PopEnd(min bool, dst []byte) ([]byte, float64) {
+	if z.d == nil {
+		i := 0
+		if !min {
+			i = len(z.small) - 1
+		}
+		e := z.small[i]
+		dst = append(dst, e.member...)
+		z.small = append(z.small[:i], z.small[i+1:]...)
+		return dst, e.score
+	}
+	x := z.zsl.tail
+	if min {
+		x = z.zsl.next(0, 0)
+	}
+	n := z.zsl.nodes[x]
+	start := len(dst)
+	dst = append(dst, z.d.Key(n.rec)...)
+	if _, ok := z.zsl.Delete(n.score, dst[start:]); !ok {
+		panic("BUG: zset end node missing from the skip list")
+	}
+	z.d.Delete(n.rec)
+	return dst, n.score
+}
+
 // Update changes the score of a present member.
 func (z *zset) Update(rnd *rand.Rand, member []byte, score float64) {
 	m := append([]byte(nil), member...)

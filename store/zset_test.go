@@ -60,6 +60,22 @@ func TestZsetModel(t *testing.T) {
 					if i >= 0 {
 						model = slices.Delete(model, i, i+1)
 					}
+				case op == 8 && len(model) > 0 && rnd.IntN(3) == 0:
+					// PopEnd, as ZPOPMIN/ZPOPMAX use it.
+					min := rnd.IntN(2) == 0
+					want := model[0]
+					if !min {
+						want = model[len(model)-1]
+					}
+					got, sc := z.PopEnd(min, []byte("prefix:"))
+					if string(got) != "prefix:"+want.member || sc != want.score {
+						t.Fatalf("step %d: PopEnd(min=%v) = %q %v, model %q %v", step, min, got, sc, want.member, want.score)
+					}
+					if min {
+						model = model[1:]
+					} else {
+						model = model[:len(model)-1]
+					}
 				case op == 8:
 					r, ok := z.Rank([]byte(m))
 					if i := find(m); ok != (i >= 0) || (ok && r != i) {
