@@ -59,6 +59,9 @@
 #   THROUGHPUT=1      run the redis-benchmark part; 0 skips it
 #   MEMORY=1          run the memory part; 0 skips it
 #   MEMBERS=1000000   members of the sorted set and fields of the hash
+#   SETTLE=3          seconds after each load before RSS is read (ringkv-server
+#                     returns outgrown arrays every 2 s; jemalloc purges in
+#                     the background too)
 #   BENCH_TIMEOUT=1200  seconds one redis-benchmark run may take
 #   OUT=bench-collections.md  the markdown report
 #
@@ -95,6 +98,7 @@ REDIS_PORT=${REDIS_PORT:-16385}
 THROUGHPUT=${THROUGHPUT:-1}
 MEMORY=${MEMORY:-1}
 MEMBERS=${MEMBERS:-1000000}
+SETTLE=${SETTLE:-3}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1200}
 OUT=${OUT:-bench-collections.md}
 
@@ -483,11 +487,11 @@ if [ "$MEMORY" = 1 ]; then
 		empty=$(vmrss_kib "$server_pid")
 		load "$port" "$work/zset.resp"
 		expect_count "$port" "$MEMBERS" ZCARD bench:zset
-		sleep 1
+		sleep "$SETTLE"
 		zset=$(vmrss_kib "$server_pid")
 		load "$port" "$work/hash.resp"
 		expect_count "$port" "$MEMBERS" HLEN bench:hash
-		sleep 1
+		sleep "$SETTLE"
 		both=$(vmrss_kib "$server_pid")
 		info_rss=$(info_field "$port" used_memory_rss)
 		info_used=$(info_field "$port" used_memory)
@@ -563,7 +567,7 @@ fi
 		echo "## Memory: a $MEMBERS-member sorted set, then a $MEMBERS-field hash"
 		echo
 		echo "Fresh uncapped servers; loaded by redis-cli --pipe, 100 members per command: ZADD bench:zset N m:N,"
-		echo "then HSET bench:hash f:N val:%08d (12-byte values). VmRSS from /proc/PID/status, 1 s after each load;"
+		echo "then HSET bench:hash f:N val:%08d (12-byte values). VmRSS from /proc/PID/status, $SETTLE s after each load;"
 		echo "growth = the difference between successive readings; INFO fields read after both loads."
 		echo
 		echo "$memory_table"
