@@ -103,8 +103,16 @@ type Writer struct {
 	syncErr    atomic.Pointer[error]
 	dirty      atomic.Bool // written since the last fsync (everysec)
 	lastSyncNs atomic.Int64
-	stop       chan struct{}
-	done       chan struct{}
+	// fsyncFails counts the fsyncs of the incr files that failed (on any
+	// path: Sync, Synced, the everysec goroutine, a rewrite's switch), and
+	// lastFsyncErr is the latest such error. After a failed fsync the
+	// kernel may have dropped the dirty pages and report a later fsync of
+	// the same file as successful, so a caller must not take a later
+	// success as the end of the failure: it watches the count instead.
+	fsyncFails   atomic.Int64
+	lastFsyncErr atomic.Pointer[error]
+	stop         chan struct{}
+	done         chan struct{}
 	// pendingIncr is the incr file of a Fresh open: written to, not yet in
 	// the manifest; the first rewrite's commit adds it.
 	pendingIncr *FileInfo
@@ -231,6 +239,24 @@ func (w *Writer) SyncErr() error {
 	return nil
 }
 
+// FsyncFailures is how many fsyncs of this writer's incr files failed so
+// far; FsyncErr is the error of the latest.
+func (w *Writer) FsyncFailures() int64 { return w.fsyncFails.Load() }
+
+// FsyncErr is the error of the latest failed fsync, nil if none failed.
+func (w *Writer) FsyncErr() error {
+	if p := w.lastFsyncErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// fsyncFailed records a failed fsync of an incr file.
+func (w *Writer) fsyncFailed(err error) {
+	w.lastFsyncErr.Store(&err)
+	w.fsyncFails.Add(1)
+}
+
 // Flush writes the batch with one write(2) (repeated only for a short
 // write) and, under always, makes it durable with one fdatasync(2): the
 // group commit of a loop turn, done on the caller's thread. On an error the
@@ -296,8 +322,14 @@ func (w *Writer) FD() int { return int(w.f.Fd()) }
 
 // Sync makes what was written durable now, with one fdatasync(2) on the
 // caller's thread (the fault hook's OpFsync first), and records the result
-// as Synced does.
-func (w *Writer) Sync() error { return w.syncNow() }
+// as Synced does. It excludes the everysec goroutine's fsync, so that a
+// failure either of them sees is counted (FsyncFailures) before Sync
+// returns.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.syncNow()
+}
 
 // Synced records the result of an fdatasync of FD that the caller made: a
 // failure is what the next Flush (under always) retries, and what WriteErr
@@ -306,6 +338,8 @@ func (w *Writer) Synced(err error) {
 	w.writeErr = err
 	if err == nil {
 		w.lastSyncNs.Store(time.Now().UnixNano())
+	} else {
+		w.fsyncFailed(err)
 	}
 }
 
@@ -401,16 +435,21 @@ func (w *Writer) syncLoop(stop, done chan struct{}) {
 		if err == nil {
 			err = fdatasync(w.f)
 		}
+		if err != nil {
+			w.fsyncFailed(err) // under mu: a switch of files sees it
+			w.syncErr.Store(&err)
+		}
 		w.mu.Unlock()
 		if err != nil {
 			w.dirty.Store(true) // retry next second
-			w.syncErr.Store(&err)
 			if w.opt.Logf != nil {
 				w.opt.Logf("AOF background fsync failed: %v", err)
 			}
 			continue
 		}
+		w.mu.Lock()
 		w.syncErr.Store(nil)
+		w.mu.Unlock()
 		w.lastSyncNs.Store(time.Now().UnixNano())
 	}
 }
@@ -436,6 +475,7 @@ func (w *Writer) switchIncr() error {
 		return err
 	}
 	if err := fdatasync(w.f); err != nil {
+		w.fsyncFailed(err)
 		return err
 	}
 	m := w.man.clone()
@@ -454,6 +494,7 @@ func (w *Writer) switchIncr() error {
 	w.mu.Lock()
 	old := w.f
 	w.f, w.size = f, 0
+	w.syncErr.Store(nil) // it concerned the old file (FsyncFailures still counts it)
 	w.mu.Unlock()
 	old.Close()
 	return nil

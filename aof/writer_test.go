@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -78,4 +80,54 @@ func TestWriteThenSynced(t *testing.T) {
 	if fmt.Sprint(got) != "[SET a 1 SET b 2]" {
 		t.Fatalf("loaded %q", got)
 	}
+}
+
+// A failed fsync stays counted (FsyncFailures, FsyncErr) whatever a later
+// one says, on every path: Synced, Sync, the everysec goroutine.
+func TestFsyncFailuresCounted(t *testing.T) {
+	var fail atomic.Bool
+	w, err := Open(Options{Dir: t.TempDir(), Filename: "appendonly.aof", Fsync: FsyncAlways, Fault: func(op Op) error {
+		if op == OpFsync && fail.Load() {
+			return syscall.EIO
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if w.FsyncFailures() != 0 || w.FsyncErr() != nil {
+		t.Fatalf("a new writer: %d failures, %v", w.FsyncFailures(), w.FsyncErr())
+	}
+	w.Synced(syscall.EIO)
+	w.Synced(nil)
+	if w.FsyncFailures() != 1 || !errors.Is(w.FsyncErr(), syscall.EIO) {
+		t.Fatalf("after Synced(EIO), Synced(nil): %d failures, %v", w.FsyncFailures(), w.FsyncErr())
+	}
+	fail.Store(true)
+	if err := w.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Sync: %v", err)
+	}
+	fail.Store(false)
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if w.FsyncFailures() != 2 {
+		t.Fatalf("after a failed Sync: %d failures", w.FsyncFailures())
+	}
+	// The everysec goroutine's failure counts too.
+	w.SetPolicy(FsyncEverysec)
+	fail.Store(true)
+	w.Append(cmd("SET", "a", "1"))
+	if err := w.Write(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for w.FsyncFailures() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the background fsync's failure was not counted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fail.Store(false)
 }

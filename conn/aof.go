@@ -58,6 +58,8 @@ const (
 	rewriteStepKeys  = 1024
 	// aofRetryMs: after a failed write, retry at most this often.
 	aofRetryMs = 100
+	// aofRecoverRetryMs: between tries of the rewrite that follows a failed fsync.
+	aofRecoverRetryMs = 1000
 )
 
 // aofState is conn's side of the AOF: what each command logs goes into the
@@ -73,9 +75,20 @@ type aofState struct {
 	// fsync fails (aof_commit.go).
 	gc aofCommit
 	// denyErr: the last write or fsync failed; write commands are refused
-	// (MISCONF) until one succeeds.
+	// (MISCONF) until a write succeeds or, after a failed fsync
+	// (mustRewrite), until a rewrite has replaced the files.
 	denyErr   error
 	retryAtMs int64
+	// mustRewrite: an fsync of the incr file failed, so the file is no
+	// longer trusted: the kernel may have dropped the pages it did not
+	// write and report a later fsync of the same file as successful
+	// ("fsyncgate"), and whatever is appended after them would follow a
+	// hole. Writes stay refused until a rewrite, started on the retry
+	// schedule and itself free of failed fsyncs, has put the keyspace in a
+	// new base and the manifest names it (aofFsyncFailed, aofRewriteStep).
+	mustRewrite bool
+	// fsyncSeen is the writer's FsyncFailures already handled.
+	fsyncSeen int64
 
 	rw             *aof.Rewrite
 	dumper         *store.Dumper
@@ -155,7 +168,7 @@ func (s *Server) aofStart() error {
 	if err != nil {
 		return fmt.Errorf("opening the AOF: %w", err)
 	}
-	a.w, a.policy = w, w.Policy()
+	a.w, a.policy, a.fsyncSeen = w, w.Policy(), 0
 	s.store.OnExpired = s.aofExpired
 	return nil
 }
@@ -308,6 +321,8 @@ func (s *Server) aofAfterBatch() {
 		s.aofOffRewriteStep() // BGREWRITEAOF with appendonly no (aof_rewrite_off.go)
 		return
 	}
+	s.aofFsyncCheck() // the everysec goroutine's, above all
+	s.aofRecover()
 	if a.policy == aof.FsyncAlways || g.openHeld || g.inflight {
 		// The rewrite's step first: it may start or commit only in a turn
 		// with no fsync in flight, and commits the open batch itself then.
@@ -323,23 +338,16 @@ func (s *Server) aofAfterBatch() {
 			s.aofFlush()
 		}
 	}
-	if a.policy == aof.FsyncEverysec {
-		if err := a.w.SyncErr(); err != nil && a.denyErr == nil {
-			s.cfg.Logger.Printf("AOF: background fsync failed (%v): refusing writes until an fsync succeeds", err)
-			a.denyErr, a.lastWriteOK = err, false
-		}
-	}
+	s.aofFsyncCheck()
 	s.aofRewriteStep()
 }
 
 // aofFlush writes the batch under everysec and no (always commits through
-// aofSubmit).
+// aofSubmit). A failed background fsync (everysec) is not its business:
+// aofFsyncCheck sees it, and a later successful write does not end it.
 func (s *Server) aofFlush() {
 	a := &s.aof
 	err := a.w.Flush()
-	if err == nil && a.policy == aof.FsyncEverysec {
-		err = a.w.SyncErr()
-	}
 	if err != nil {
 		if a.denyErr == nil {
 			s.cfg.Logger.Printf("AOF: writing failed (%v): refusing write commands (MISCONF) until a write succeeds", err)
@@ -348,11 +356,66 @@ func (s *Server) aofFlush() {
 		a.retryAtMs = s.nowMs + aofRetryMs
 		return
 	}
-	if a.denyErr != nil {
+	if a.denyErr != nil && !a.mustRewrite {
 		s.cfg.Logger.Printf("AOF: write error looks solved, accepting writes again")
 		a.denyErr, a.lastWriteOK = nil, true
 	}
 }
+
+// aofFsyncCheck notices the fsyncs of the open AOF that failed since the
+// last look, on whatever path (the ring's commit, the everysec goroutine,
+// a sync on the owner, a rewrite's switch of files), and reports whether
+// there were any.
+func (s *Server) aofFsyncCheck() bool {
+	a := &s.aof
+	if a.w == nil {
+		return false
+	}
+	n := a.w.FsyncFailures()
+	if n == a.fsyncSeen {
+		return false
+	}
+	a.fsyncSeen = n
+	s.aofFsyncFailed(a.w.FsyncErr())
+	return true
+}
+
+// aofFsyncFailed: an fsync of the incr file failed. The file is not trusted
+// any more (see mustRewrite): writes are refused until a rewrite replaces
+// it, and a rewrite under way is stopped, since its incr file is the one
+// that failed (or its start preceded the failure).
+func (s *Server) aofFsyncFailed(err error) {
+	a := &s.aof
+	if !a.mustRewrite {
+		s.cfg.Logger.Printf("AOF: fsync failed (%v): the AOF is rewritten before writes are accepted again (refusing write commands with MISCONF until then)", err)
+	}
+	if a.rw != nil {
+		s.cfg.Logger.Printf("AOF rewrite: stopped: an fsync failed during it")
+		a.rw.Abort()
+		a.rw, a.dumper, a.rwRestart = nil, nil, false
+		a.rwFailures++
+		a.lastRewriteOK = false
+	}
+	a.mustRewrite = true
+	a.denyErr, a.lastWriteOK = err, false
+	a.retryAtMs = s.nowMs + aofRetryMs
+}
+
+// aofRecover schedules the rewrite that ends a failed fsync's refusal, on
+// the retry schedule (aofRetryMs), when none is under way.
+func (s *Server) aofRecover() {
+	a := &s.aof
+	if !a.mustRewrite || a.rw != nil || a.rwScheduled || s.nowMs < a.retryAtMs {
+		return
+	}
+	a.rwScheduled = true
+	// A full keyspace walk per try: on a disk that stays broken, try once
+	// a second, not every aofRetryMs.
+	a.retryAtMs = s.nowMs + aofRecoverRetryMs
+}
+
+// errFsyncInRewrite stops a rewrite during which an fsync failed.
+var errFsyncInRewrite = errors.New("an fsync of the AOF failed during the rewrite")
 
 // aofBusy says the loop should poll rather than sleep: a rewrite's walk
 // has work to do.
@@ -379,11 +442,17 @@ func (s *Server) aofStartRewrite() error {
 		a.rwFailures++
 		a.lastRewriteOK = false
 		s.cfg.Logger.Printf("AOF rewrite: could not start: %v", err)
+		s.aofFsyncCheck()
 		return err
 	}
 	a.rw, a.dumper, a.rwStart = rw, s.store.NewDumper(), time.Now()
 	a.lastDB = -1 // the new incr file starts without a SELECT
 	s.cfg.Logger.Printf("AOF rewrite started (without fork: the keyspace is written in bounded steps)")
+	// An fsync that failed before the switch of files, unnoticed so far,
+	// stops it at once: it cannot end that failure.
+	if s.aofFsyncCheck() {
+		return errFsyncInRewrite
+	}
 	return nil
 }
 
@@ -426,6 +495,14 @@ func (s *Server) aofRewriteStep() {
 	if err == nil {
 		err = s.aofCommitSync()
 	}
+	if err == nil && a.mustRewrite {
+		// Ending a failed fsync's refusal: the new incr file is made
+		// durable whatever the policy.
+		err = a.w.Sync()
+	}
+	if s.aofFsyncCheck() && err == nil {
+		err = errFsyncInRewrite // this rewrite cannot end it
+	}
 	if err == nil {
 		err = a.w.CommitRewrite(rw)
 	}
@@ -434,6 +511,9 @@ func (s *Server) aofRewriteStep() {
 		rw.Abort()
 		a.rwFailures++
 		a.lastRewriteOK = false
+		if a.mustRewrite {
+			a.retryAtMs = s.nowMs + aofRetryMs
+		}
 		s.cfg.Logger.Printf("AOF rewrite failed: %v", err)
 		return
 	}
@@ -442,6 +522,14 @@ func (s *Server) aofRewriteStep() {
 	a.lastRewriteOK = true
 	a.enabledByUser = false
 	s.cfg.Logger.Printf("AOF rewrite done: base of %d bytes in %v", rw.Bytes(), time.Since(a.rwStart).Round(time.Millisecond))
+	if a.mustRewrite {
+		// Nothing in the manifest follows the failed fsync's file now.
+		a.mustRewrite = false
+		if a.w.WriteErr() == nil {
+			s.cfg.Logger.Printf("AOF: rewritten after the failed fsync: accepting writes again")
+			a.denyErr, a.lastWriteOK = nil, true
+		}
+	}
 }
 
 // aofAutoRewriteDue is Redis's rule: the files grew past
@@ -488,6 +576,7 @@ func (s *Server) aofEnable() error {
 		return err
 	}
 	a.w, a.policy, a.lastDB, a.enabledByUser = w, w.Policy(), -1, true
+	a.fsyncSeen, a.mustRewrite = 0, false
 	s.store.OnExpired = s.aofExpired
 	s.cfg.AOF.Enabled = true
 	if err := s.aofStartRewrite(); err != nil {
@@ -508,7 +597,7 @@ func (s *Server) aofDisable() {
 	}
 	s.store.OnExpired = nil
 	s.aofRetire()
-	a.denyErr = nil
+	a.denyErr, a.mustRewrite, a.lastWriteOK = nil, false, true
 	s.cfg.AOF.Enabled = false
 }
 

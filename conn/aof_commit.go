@@ -49,10 +49,18 @@ import (
 // queued for the turn's flush. On failure the replies of the commands it
 // covered (its spans) become MISCONF errors first: nothing is acknowledged
 // that is not on disk. The other replies it held are released as they are
-// (a read is not an acknowledgement), and write commands are refused until a
-// commit succeeds, retried every aofRetryMs, as aofFlush does for the other
-// policies. A commit failed while its batch was still unwritten (the
-// write(2) failed) keeps its bytes in the batch for the next one.
+// (a read is not an acknowledgement), and write commands are refused. A
+// commit failed while its batch was still unwritten (the write(2) failed,
+// ENOSPC say) keeps its bytes in the batch for the next one, and writes are
+// accepted again once a commit succeeds, retried every aofRetryMs, as
+// aofFlush does for the other policies. A failed fdatasync is not retried
+// that way: the kernel may have dropped the pages it could not write and
+// report the next fdatasync of the file as successful, so the incr file is
+// no longer trusted (mustRewrite). Writes stay refused until a rewrite,
+// started every aofRetryMs until one succeeds, has written the keyspace as
+// a new base and the manifest names it with a fresh incr file
+// (aofFsyncFailed, aofRecover, aofRewriteStep); the same holds for a failed
+// fsync under the other policies (aofFsyncCheck).
 //
 // Files. The fd given to the ring stays open until its OpFsync, and no other
 // fsync of that file runs meanwhile (two concurrent fsyncs of one open file
@@ -303,12 +311,15 @@ func (s *Server) aofCommitDone(gen uint64, spans *[]aofSpan, err error, live boo
 			s.cfg.Logger.Printf("AOF: the last fsync of the file appendonly no closed failed (%v): its writes were answered with errors", err)
 			break
 		}
+		if s.aofFsyncCheck() {
+			break // an fsync failed: refused until a rewrite (aofFsyncFailed)
+		}
 		if a.denyErr == nil {
 			s.cfg.Logger.Printf("AOF: writing failed (%v): refusing write commands (MISCONF) until a write succeeds", err)
 		}
 		a.denyErr, a.lastWriteOK = err, false
 		a.retryAtMs = s.nowMs + aofRetryMs
-	case live && a.denyErr != nil:
+	case live && a.denyErr != nil && !a.mustRewrite:
 		s.cfg.Logger.Printf("AOF: write error looks solved, accepting writes again")
 		a.denyErr, a.lastWriteOK = nil, true
 	}

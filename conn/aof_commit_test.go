@@ -614,3 +614,194 @@ func TestAOFAlwaysConcurrentRestart(t *testing.T) {
 		})
 	}
 }
+
+// aofBaseSeq is the seq of the base the manifest in dir names.
+func aofBaseSeq(t *testing.T, dir string) int64 {
+	t.Helper()
+	m, err := aof.ReadManifest(filepath.Join(dir, "appendonlydir"), "appendonly.aof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Base == nil {
+		t.Fatal("the manifest names no base")
+	}
+	return m.Base.Seq
+}
+
+// After a failed fsync the incr file is not trusted (a later fsync of it
+// may succeed over dropped pages): writes stay refused, even once fsyncs
+// succeed again, until a rewrite has put the keyspace in a new base; then
+// they are accepted, and a restart loads what the server held, the writes
+// answered MISCONF but applied in memory included.
+func TestAOFFsyncFailureRewrites(t *testing.T) {
+	const misconf = "-MISCONF Errors writing to the AOF file: Input/output error\r\n"
+	for _, policy := range []string{"always", "everysec"} {
+		for _, backend := range commitBackends {
+			t.Run(policy+"/"+backend, func(t *testing.T) {
+				var (
+					failFsync   atomic.Int32 // fsyncs still to fail
+					holdRewrite atomic.Bool  // the base writes wait for release
+					rewriting   = make(chan struct{}, 1)
+					release     = make(chan struct{})
+				)
+				fault := func(op aof.Op) error {
+					switch op {
+					case aof.OpFsync:
+						for {
+							n := failFsync.Load()
+							if n <= 0 {
+								return nil
+							}
+							if failFsync.CompareAndSwap(n, n-1) {
+								return syscall.EIO
+							}
+						}
+					case aof.OpRewrite:
+						if holdRewrite.Load() {
+							select {
+							case rewriting <- struct{}{}:
+							default:
+							}
+							<-release
+						}
+					}
+					return nil
+				}
+				dir := t.TempDir()
+				cfg := AOFConfig{Enabled: true, Dir: dir, Fsync: policy, Fault: fault}
+				addr, stop := commitServer(t, backend, cfg, 0, nil)
+				t.Cleanup(func() {
+					if holdRewrite.CompareAndSwap(true, false) {
+						close(release)
+					}
+				})
+				c := dialTest(t, addr)
+				if r := c.do("SET", "before", "1"); r != "+OK\r\n" {
+					t.Fatalf("SET before: %q", r)
+				}
+				seq0 := aofBaseSeq(t, dir)
+				holdRewrite.Store(true)
+				failFsync.Store(1)
+				r := c.do("SET", "failed", "1")
+				switch {
+				case policy == "always" && r != misconf:
+					t.Fatalf("the write whose fsync failed: %q", r)
+				case policy == "everysec" && r != "+OK\r\n":
+					t.Fatalf("SET under everysec: %q", r)
+				}
+				// Under everysec the background fsync fails within a second.
+				deadline := time.Now().Add(5 * time.Second)
+				for i := 0; ; i++ {
+					r := c.do("SET", "k"+strconv.Itoa(i), "1")
+					if r == misconf {
+						break
+					}
+					if r != "+OK\r\n" || policy == "always" || time.Now().After(deadline) {
+						t.Fatalf("SET after the failed fsync: %q", r)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				// Fsyncs succeed from now on, but the rewrite is held: the
+				// retries (every aofRetryMs) fsync the old file and must
+				// not end the refusal.
+				select {
+				case <-rewriting:
+				case <-time.After(10 * time.Second):
+					t.Fatal("no rewrite started after the failed fsync")
+				}
+				time.Sleep(3 * aofRetryMs * time.Millisecond)
+				if r := c.do("SET", "refused", "1"); r != misconf {
+					t.Fatalf("a write after fsyncs succeed again, before the rewrite: %q", r)
+				}
+				if r := c.do("INFO", "persistence"); !strings.Contains(r, "aof_last_write_status:err") {
+					t.Fatalf("INFO before the rewrite: %q", r)
+				}
+				if got := aofBaseSeq(t, dir); got != seq0 {
+					t.Fatalf("the manifest names base %d before the rewrite finished (was %d)", got, seq0)
+				}
+				holdRewrite.Store(false)
+				close(release)
+				deadline = time.Now().Add(10 * time.Second)
+				for c.do("SET", "after", "1") != "+OK\r\n" {
+					if time.Now().After(deadline) {
+						t.Fatal("writes still refused after the rewrite could run")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				if got := aofBaseSeq(t, dir); got <= seq0 {
+					t.Fatalf("writes accepted again with base %d, as before the failure", got)
+				}
+				if r := c.do("INFO", "persistence"); !strings.Contains(r, "aof_last_write_status:ok") {
+					t.Fatalf("INFO after the rewrite: %q", r)
+				}
+				if r := c.do("GET", "failed"); r != "$1\r\n1\r\n" {
+					t.Fatalf("the write whose fsync failed, in memory: %q", r)
+				}
+				if r := c.do("EXISTS", "refused"); r != ":0\r\n" {
+					t.Fatalf("a refused write: %q", r)
+				}
+				want := keyspace(c)
+				stop()
+				addr, _ = commitServer(t, backend, AOFConfig{Enabled: true, Dir: dir, Fsync: policy}, 0, nil)
+				if got := keyspace(dialTest(t, addr)); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("after restart:\n%v\nthe server held:\n%v", got, want)
+				}
+			})
+		}
+	}
+}
+
+// A failed write(2) (ENOSPC) without a failed fsync reported nothing
+// durable that was not: a later successful commit ends the refusal, with
+// no rewrite.
+func TestAOFAlwaysWriteFailureNoRewrite(t *testing.T) {
+	const misconf = "-MISCONF Errors writing to the AOF file: No space left on device\r\n"
+	for _, backend := range commitBackends {
+		t.Run(backend, func(t *testing.T) {
+			var failWrite, sawRewrite atomic.Bool
+			fault := func(op aof.Op) error {
+				switch {
+				case op == aof.OpWrite && failWrite.Load():
+					return syscall.ENOSPC
+				case op == aof.OpRewrite:
+					sawRewrite.Store(true)
+				}
+				return nil
+			}
+			dir := t.TempDir()
+			addr, stop := commitServer(t, backend, AOFConfig{Enabled: true, Dir: dir, Fsync: "always", Fault: fault}, 0, nil)
+			c := dialTest(t, addr)
+			if r := c.do("SET", "before", "1"); r != "+OK\r\n" {
+				t.Fatalf("SET before: %q", r)
+			}
+			seq0 := aofBaseSeq(t, dir)
+			failWrite.Store(true)
+			if r := c.do("SET", "failed", "1"); r != misconf {
+				t.Fatalf("the write whose write(2) failed: %q", r)
+			}
+			if r := c.do("SET", "refused", "1"); r != misconf {
+				t.Fatalf("a write after the failure: %q", r)
+			}
+			failWrite.Store(false)
+			deadline := time.Now().Add(5 * time.Second)
+			for c.do("SET", "after", "1") != "+OK\r\n" {
+				if time.Now().After(deadline) {
+					t.Fatal("writes still refused after the disk recovered")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := aofBaseSeq(t, dir); got != seq0 || sawRewrite.Load() {
+				t.Fatalf("a rewrite ran (base %d, was %d)", got, seq0)
+			}
+			if r := c.do("INFO", "persistence"); !strings.Contains(r, "aof_last_write_status:ok") || !strings.Contains(r, "aof_rewrites:0") {
+				t.Fatalf("INFO after recovery: %q", r)
+			}
+			want := keyspace(c)
+			stop()
+			addr, _ = commitServer(t, backend, AOFConfig{Enabled: true, Dir: dir, Fsync: "always"}, 0, nil)
+			if got := keyspace(dialTest(t, addr)); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("after restart:\n%v\nthe server held:\n%v", got, want)
+			}
+		})
+	}
+}
