@@ -67,36 +67,19 @@ func commitServer(t *testing.T, backend string, aofCfg AOFConfig, softLimit int,
 	if gate != nil {
 		aofCfg.Fault = gate.fault
 	}
-	s := NewServer(Config{Logger: newTestLogger(t), IO: backend, AOF: aofCfg, ReplySoftLimit: softLimit})
-	errc := make(chan error, 1)
-	go func() { errc <- s.Run() }()
-	select {
-	case <-s.Ready():
-	case err := <-errc:
-		t.Fatalf("server did not start: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start in 10s")
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			s.Shutdown()
-			if err := <-errc; err != nil {
-				t.Errorf("server: %v", err)
-			}
-		})
-	}
-	t.Cleanup(func() {
-		if gate != nil { // a test that failed while holding an fsync
+	addr, stop = runServer(t, Config{IO: backend, AOF: aofCfg, ReplySoftLimit: softLimit})
+	if gate != nil {
+		// Cleanups run last-registered first: a test that failed while
+		// holding an fsync releases it before the server is stopped.
+		t.Cleanup(func() {
 			gate.armed.Store(false)
 			select {
 			case gate.verdict <- nil:
 			default:
 			}
-		}
-		stop()
-	})
-	return "127.0.0.1:" + strconv.Itoa(s.Port()), stop
+		})
+	}
+	return addr, stop
 }
 
 func (tc *testClient) send(args ...string) {

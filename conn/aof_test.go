@@ -28,28 +28,7 @@ var aofSeed = flag.Uint64("aof-seed", 0, "seed of the randomised AOF tests (0: a
 // aofServer runs an in-process server on dir until stop is called.
 func aofServer(t *testing.T, aofCfg AOFConfig) (addr string, stop func()) {
 	t.Helper()
-	cfg := Config{Logger: newTestLogger(t), AOF: aofCfg}
-	s := NewServer(cfg)
-	errc := make(chan error, 1)
-	go func() { errc <- s.Run() }()
-	select {
-	case <-s.Ready():
-	case err := <-errc:
-		t.Fatalf("server did not start: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start in 10s")
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			s.Shutdown()
-			if err := <-errc; err != nil {
-				t.Errorf("server: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return "127.0.0.1:" + strconv.Itoa(s.Port()), stop
+	return runServer(t, Config{AOF: aofCfg})
 }
 
 type testClient struct {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,6 +284,15 @@ func sendChunked(t *testing.T, addr string, req []byte, chunk, wantLen int) []by
 // it when the test ends.
 func startServer(t *testing.T, cfg Config) string {
 	t.Helper()
+	addr, _ := runServer(t, cfg)
+	return addr
+}
+
+// runServer runs a ringkv server in this process on a free port, logging to
+// the test. stop shuts it down and waits for Run (once; later calls do
+// nothing); it also runs when the test ends.
+func runServer(t *testing.T, cfg Config) (addr string, stop func()) {
+	t.Helper()
 	cfg.Port = 0
 	cfg.Logger = newTestLogger(t)
 	s := NewServer(cfg)
@@ -295,16 +305,20 @@ func startServer(t *testing.T, cfg Config) string {
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not start in 10s")
 	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("server: %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			s.Shutdown()
+			select {
+			case err := <-errc:
+				if err != nil {
+					t.Errorf("server: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("server did not stop in 10s")
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop in 10s")
-		}
-	})
-	return "127.0.0.1:" + strconv.Itoa(s.Port())
+		})
+	}
+	t.Cleanup(stop)
+	return "127.0.0.1:" + strconv.Itoa(s.Port()), stop
 }
