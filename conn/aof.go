@@ -456,6 +456,25 @@ func (s *Server) aofStartRewrite() error {
 	return nil
 }
 
+// aofRewriteWalk takes one bounded step of a rewrite's keyspace walk and
+// reports whether the walk is still under way (the base is not all
+// handed to the rewrite's writer yet).
+func (s *Server) aofRewriteWalk() bool {
+	a := &s.aof
+	if a.dumper == nil {
+		return false
+	}
+	if !a.rw.Room() {
+		return true // the base writer is behind: let it catch up
+	}
+	a.rw.Put(a.dumper.Step(a.rw.Buf(), s.nowMs, rewriteStepBytes, rewriteStepKeys))
+	if a.dumper.Done() && a.rw.Room() {
+		a.rw.Finish()
+		a.dumper = nil
+	}
+	return true
+}
+
 func (s *Server) aofRewriteStep() {
 	a := &s.aof
 	if a.rwRestart && a.rw != nil {
@@ -473,15 +492,7 @@ func (s *Server) aofRewriteStep() {
 		}
 		return
 	}
-	if a.dumper != nil {
-		if !a.rw.Room() {
-			return // the base writer is behind: let it catch up
-		}
-		a.rw.Put(a.dumper.Step(a.rw.Buf(), s.nowMs, rewriteStepBytes, rewriteStepKeys))
-		if a.dumper.Done() && a.rw.Room() {
-			a.rw.Finish()
-			a.dumper = nil
-		}
+	if s.aofRewriteWalk() {
 		return
 	}
 	if !a.rw.Done() || a.gc.inflight {

@@ -54,15 +54,7 @@ func (s *Server) aofOffRewriteStep() {
 		s.aofStartOffRewrite()
 		return
 	}
-	if a.dumper != nil {
-		if !a.rw.Room() {
-			return // the base writer is behind: let it catch up
-		}
-		a.rw.Put(a.dumper.Step(a.rw.Buf(), s.nowMs, rewriteStepBytes, rewriteStepKeys))
-		if a.dumper.Done() && a.rw.Room() {
-			a.rw.Finish()
-			a.dumper = nil
-		}
+	if s.aofRewriteWalk() {
 		return
 	}
 	if !a.rw.Done() {
