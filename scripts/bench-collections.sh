@@ -140,56 +140,11 @@ redis_bin=$(command -v redis-server)
 CLK_TCK=$(getconf CLK_TCK)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ringkv-bench-coll.XXXXXX")
 
-# ---- cgroup CPU cap (as bench-vs-redis.sh) -----------------------------------
-# cgroup v2 (a unified hierarchy at /sys/fs/cgroup) is used when it is
-# writable; a v1 cpu controller is the fallback; otherwise the servers run
-# uncapped and only the CPU-per-request columns are comparable.
-cg_mode=none
-cg_root=
-cg_why=
-if [ "$QUOTA" = max ]; then
-	cg_why="QUOTA=max"
-elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-	cg_root=/sys/fs/cgroup
-	if ! grep -qw cpu "$cg_root/cgroup.subtree_control" 2>/dev/null; then
-		echo +cpu >"$cg_root/cgroup.subtree_control" 2>/dev/null || true
-	fi
-	if grep -qw cpu "$cg_root/cgroup.subtree_control" 2>/dev/null && [ -w "$cg_root" ]; then
-		cg_mode=v2
-	else
-		cg_why="cgroup v2 at $cg_root is not writable or has no cpu controller"
-	fi
-elif [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] && [ -w /sys/fs/cgroup/cpu ]; then
-	cg_mode=v1
-	cg_root=/sys/fs/cgroup/cpu
-	cg_why="no cgroup v2 hierarchy at /sys/fs/cgroup; using the v1 cpu controller"
-else
-	cg_why="no writable cgroup v2 (or v1 cpu) hierarchy at /sys/fs/cgroup"
-fi
-made_cgroups=()
-
-# cap_pid NAME PID: moves PID into cgroup ringkv-bench-coll-NAME with the quota.
-cap_pid() {
-	local name=$1 pid=$2 dir
-	[ "$cg_mode" = none ] && return 0
-	dir=$cg_root/ringkv-bench-coll-$name
-	if [[ " ${made_cgroups[*]} " != *" $dir "* ]]; then
-		# A directory left by an interrupted run is reused and reset.
-		if ! mkdir -p "$dir" 2>/dev/null; then
-			log "$me: cannot create $dir; running uncapped"
-			cg_mode=none cg_why="mkdir $dir failed"
-			return 0
-		fi
-		made_cgroups+=("$dir")
-		if [ "$cg_mode" = v2 ]; then
-			echo "$QUOTA $PERIOD" >"$dir/cpu.max"
-		else
-			echo "$PERIOD" >"$dir/cpu.cfs_period_us"
-			echo "$QUOTA" >"$dir/cpu.cfs_quota_us"
-		fi
-	fi
-	echo "$pid" >"$dir/cgroup.procs"
-}
+# ---- cgroup CPU cap (scripts/lib-cgroup.sh) ----------------------------------
+CG_PREFIX=ringkv-bench-coll
+# shellcheck source=scripts/lib-cgroup.sh
+source scripts/lib-cgroup.sh
+cg_detect
 
 # ---- servers ----------------------------------------------------------------
 server_pid=
@@ -254,10 +209,7 @@ cleanup() {
 		wait "$bench_pid" 2>/dev/null || true
 	fi
 	stop_server
-	local dir
-	for dir in "${made_cgroups[@]}"; do
-		rmdir "$dir" 2>/dev/null || log "$me: could not remove $dir"
-	done
+	cg_cleanup
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -66,47 +66,17 @@ go build -o bin/ringkv-bench ./cmd/ringkv-bench
 CLK_TCK=$(getconf CLK_TCK)
 mkdir -p "$outdir"
 
-# ---- cgroup CPU cap (as bench-vs-redis.sh does) ------------------------------
-cg_mode=none cg_root= cg_why=
-if [ "$QUOTA" = max ]; then
-	cg_why="QUOTA=max"
-elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-	cg_root=/sys/fs/cgroup
-	grep -qw cpu "$cg_root/cgroup.subtree_control" 2>/dev/null || echo +cpu >"$cg_root/cgroup.subtree_control" 2>/dev/null || true
-	if grep -qw cpu "$cg_root/cgroup.subtree_control" 2>/dev/null && [ -w "$cg_root" ]; then
-		cg_mode=v2
-	else
-		cg_why="cgroup v2 at $cg_root is not writable or has no cpu controller"
-	fi
-elif [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] && [ -w /sys/fs/cgroup/cpu ]; then
-	cg_mode=v1 cg_root=/sys/fs/cgroup/cpu
-else
-	cg_why="no writable cgroup v2 (or v1 cpu) hierarchy"
-fi
-made_cgroups=()
-cap_pid() { # cap_pid NAME PID
-	local dir
-	[ "$cg_mode" = none ] && return 0
-	dir=$cg_root/ringkv-suite-$1
-	if ! mkdir -p "$dir" 2>/dev/null; then
-		cg_mode=none cg_why="mkdir $dir failed"
-		return 0
-	fi
-	made_cgroups+=("$dir")
-	if [ "$cg_mode" = v2 ]; then
-		echo "$QUOTA $PERIOD" >"$dir/cpu.max"
-	else
-		echo "$PERIOD" >"$dir/cpu.cfs_period_us"
-		echo "$QUOTA" >"$dir/cpu.cfs_quota_us"
-	fi
-	echo "$2" >"$dir/cgroup.procs"
-}
+# ---- cgroup CPU cap (scripts/lib-cgroup.sh) ----------------------------------
+CG_PREFIX=ringkv-suite
+# shellcheck source=scripts/lib-cgroup.sh
+source scripts/lib-cgroup.sh
+cg_detect
 
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	for d in "${made_cgroups[@]}"; do rmdir "$d" 2>/dev/null || true; done
+	cg_cleanup 2>/dev/null
 }
 trap cleanup EXIT
 
