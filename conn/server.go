@@ -54,6 +54,9 @@ const (
 	// loopTickMax is the longest a loop turn waits with nothing to do, so
 	// the periodic work (rehash steps, stats) runs even on an idle server.
 	loopTickMax = 100 * time.Millisecond
+	// loopYieldMs: the busy loop passes through the Go scheduler this often,
+	// well inside sysmon's 10 ms preemption horizon (see Run).
+	loopYieldMs = 4
 	// rehashSlotsPerTurn bounds the rehash work of one loop turn per
 	// database: about a microsecond or two of work.
 	rehashSlotsPerTurn = 256
@@ -101,14 +104,16 @@ type Server struct {
 	nowMs    int64
 	// clockFresh says nowMs was read in this loop turn (see tick).
 	clockFresh bool
-	start      time.Time
-	stop       atomic.Bool
-	ready      chan struct{}
-	stats      stats
-	backend    string
-	aof        aofState
-	adm        serverAdmin // admin.go
-	params     params      // config.go
+	// yieldAtMs: when the loop next yields to the Go scheduler (see Run).
+	yieldAtMs int64
+	start     time.Time
+	stop      atomic.Bool
+	ready     chan struct{}
+	stats     stats
+	backend   string
+	aof       aofState
+	adm       serverAdmin // admin.go
+	params    params      // config.go
 
 	// blk holds the blocked clients (blocking.go).
 	blk blocking
@@ -196,6 +201,17 @@ func (s *Server) Run() error {
 			return fmt.Errorf("ring wait: %w", err)
 		}
 		s.tick()
+		if s.nowMs >= s.yieldAtMs {
+			// Go's sysmon treats a goroutine that has not been through the
+			// scheduler for 10 ms as running too long: it takes the P away
+			// in the next syscall and then polls every 20 us for a while,
+			// waking on this (pinned) core thousands of times a second,
+			// about 10% of the server's CPU at pipeline 1. Passing through
+			// the scheduler every few ms keeps it asleep; for this locked
+			// thread that costs two thread handoffs.
+			s.yieldAtMs = s.nowMs + loopYieldMs
+			runtime.Gosched()
+		}
 		expireMore = s.store.ActiveExpire(s.nowMs)
 		s.expireBlocked() // blocking.go
 		s.cron()          // admin.go
