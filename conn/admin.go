@@ -235,6 +235,7 @@ func (s *Server) cron() {
 		s.unpause()
 	}
 	s.sampleRates()
+	s.store.ReleaseIdle()
 	if t := s.params.timeoutSec; t > 0 {
 		for _, cl := range s.clients {
 			if cl != nil && !cl.closing && !cl.adm.monitor && !cl.adm.pauseWait && (s.nowMs-cl.lastMs)/1000 > t {

@@ -84,7 +84,7 @@
 // Freed nodes go on a free stack (a []uint32, 4 bytes per free node) and are
 // reused, so Add, Cancel, Update and Advance allocate nothing in steady
 // state. Neither slice shrinks while timers are live; Release gives both
-// back once none is (store calls it every loop turn), raising the
+// back once none is (store calls it from the loop's cron), raising the
 // generation new nodes start from so that old handles stay stale.
 //
 // Cost. With millions of timers a node is usually not in cache: Cancel and

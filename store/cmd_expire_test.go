@@ -413,7 +413,7 @@ func TestExpiredMemoryReleased(t *testing.T) {
 	if tb.Len() != 0 {
 		t.Fatalf("%d keys left after their TTL", tb.Len())
 	}
-	s.RehashStep(256)
+	s.ReleaseIdle()
 	if got := tb.MemoryBytes(); got > emptyTableKeepBytes {
 		t.Fatalf("empty table still maps %d bytes (had %d)", got, full)
 	}
