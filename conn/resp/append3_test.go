@@ -17,11 +17,24 @@ func TestFormatDouble(t *testing.T) {
 		{0.00001, "1.0000000000000001e-05"}, {123456789.125, "123456789.125"},
 		{math.Inf(1), "inf"}, {math.Inf(-1), "-inf"}, {3.14, "3.1400000000000001"},
 		{9007199254740993, "9007199254740992"}, {2.5e-310, "2.5000000000000171e-310"},
+		{99999999999999984, "99999999999999984"}, {-1e16, "-10000000000000000"}, {-123, "-123"},
+		{123456789012345678, "1.2345678901234568e+17"}, {-1152921504606846976, "-1.152921504606847e+18"},
+		{5e-324, "4.9406564584124654e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+		{0.5, "0.5"}, {-0.25, "-0.25"}, {1e-5, "1.0000000000000001e-05"}, {12345.678, "12345.678"},
 	}
 	for _, c := range cases {
 		if got := string(FormatDouble(nil, c.v)); got != c.want {
 			t.Errorf("FormatDouble(%v) = %q, want %q", c.v, got, c.want)
 		}
+	}
+	// A reply's score is formatted on the request path: no allocation.
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() {
+		for _, c := range cases {
+			buf = FormatDouble(buf[:0], c.v)
+		}
+	}); n != 0 {
+		t.Errorf("FormatDouble allocates %v times per run", n)
 	}
 }
 
