@@ -213,17 +213,16 @@ func normRange(start, end int64, n int) (int, int, bool) {
 	return int(start), int(end), true
 }
 
-func parseInts(c *Ctx, args ...[]byte) ([]int64, bool) {
-	out := make([]int64, len(args))
-	for i, a := range args {
-		n, ok := resp.ParseInt(a)
-		if !ok {
-			c.Out = append(c.Out, resp.ErrNotInt...)
-			return nil, false
-		}
-		out[i] = n
+// parseInts parses a pair of integer arguments (a range, a LIMIT), replying
+// Redis's error if either is not one.
+func parseInts(c *Ctx, a, b []byte) ([2]int64, bool) {
+	x, ok := resp.ParseInt(a)
+	y, ok2 := resp.ParseInt(b)
+	if !ok || !ok2 {
+		c.Out = append(c.Out, resp.ErrNotInt...)
+		return [2]int64{}, false
 	}
-	return out, true
+	return [2]int64{x, y}, true
 }
 
 func lrangeCmd(s *Store, c *Ctx, argv [][]byte) {

@@ -381,9 +381,13 @@ func spopCmd(s *Store, c *Ctx, argv [][]byte) {
 		c.Out = resp.AppendNullBulkP(c.Out, c.Proto)
 		return
 	}
-	var tmp [20]byte
-	m := append([]byte(nil), st.Random(s.rnd, tmp[:])...)
-	st.Remove(m)
+	// The member goes to the Store's pop scratch (no allocation per pop);
+	// the reply and the propagated SREM copy it.
+	if cap(s.popBuf) > popScratchMax {
+		s.popBuf = nil
+	}
+	m := st.PopRandom(s.rnd, s.popBuf[:0])
+	s.popBuf = m
 	c.Out = resp.AppendBulk(c.Out, m)
 	c.Rewrite(wordSREM, argv[1], m)
 	if st.Len() == 0 {

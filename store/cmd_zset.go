@@ -69,14 +69,18 @@ func cStrtod(b []byte) (v float64, n int, erange bool) {
 		i++
 	}
 	rest := b[i:]
-	lower := func(n int) string { return string(bytes.ToLower(rest[:min(n, len(rest))])) }
+	// has reports whether rest starts with word, in any case (no allocation:
+	// every ZADD parses its scores here).
+	has := func(word string) bool {
+		return len(rest) >= len(word) && bytes.EqualFold(rest[:len(word)], []byte(word))
+	}
 	neg := start < len(b) && b[start] == '-'
 	switch {
-	case lower(8) == "infinity":
+	case has("infinity"):
 		return signed(math.Inf(1), neg), i + 8, false
-	case lower(3) == "inf":
+	case has("inf"):
 		return signed(math.Inf(1), neg), i + 3, false
-	case lower(3) == "nan":
+	case has("nan"):
 		return math.NaN(), i + 3, false
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
@@ -330,7 +334,7 @@ func (z *zset) lexRanks(r lexRange) (int, int, bool) {
 	if z.d == nil {
 		first = len(z.small)
 		for i := range z.small {
-			if r.gteMin([]byte(z.small[i].member)) {
+			if r.gteMin(z.small[i].bytes()) {
 				first = i
 				break
 			}
@@ -766,6 +770,15 @@ func zrangeGeneric(s *Store, c *Ctx, argv [][]byte, argStart int, dst []byte, ki
 			}
 			ok = ok && first <= last
 		}
+		if ok && dst == nil {
+			// A reply is written straight from the set, no copy.
+			appendZrangeLen(c, last-first+1, withScores)
+			z.Range(first, last, rev, func(m []byte, sc float64) bool {
+				appendZrangeElem(c, m, sc, withScores)
+				return true
+			})
+			return
+		}
 		if ok {
 			z.Range(first, last, rev, func(m []byte, sc float64) bool {
 				res = append(res, zrangeElem{append([]byte(nil), m...), sc})
@@ -783,19 +796,28 @@ func zrangeGeneric(s *Store, c *Ctx, argv [][]byte, argStart int, dst []byte, ki
 // appendZrange replies a range: members, or with scores flat pairs in
 // RESP2 and [member, score] arrays in RESP3.
 func appendZrange(c *Ctx, res []zrangeElem, withScores bool) {
-	n := len(res)
+	appendZrangeLen(c, len(res), withScores)
+	for _, e := range res {
+		appendZrangeElem(c, e.member, e.score, withScores)
+	}
+}
+
+// appendZrangeLen is the header of a range reply of n elements.
+func appendZrangeLen(c *Ctx, n int, withScores bool) {
 	if withScores && c.Proto < 3 {
 		n *= 2
 	}
 	c.Out = resp.AppendArrayLen(c.Out, n)
-	for _, e := range res {
-		if withScores && c.Proto >= 3 {
-			c.Out = resp.AppendArrayLen(c.Out, 2)
-		}
-		c.Out = resp.AppendBulk(c.Out, e.member)
-		if withScores {
-			appendScore(c, e.score)
-		}
+}
+
+// appendZrangeElem is one element of a range reply.
+func appendZrangeElem(c *Ctx, member []byte, score float64, withScores bool) {
+	if withScores && c.Proto >= 3 {
+		c.Out = resp.AppendArrayLen(c.Out, 2)
+	}
+	c.Out = resp.AppendBulk(c.Out, member)
+	if withScores {
+		appendScore(c, score)
 	}
 }
 
@@ -917,8 +939,8 @@ func zremrangebylexCmd(s *Store, c *Ctx, argv [][]byte)   { zremrangeGeneric(s, 
 
 // zpop pops up to count elements from the low (min) or high end of key.
 // It returns nil when the key is missing or empty.
-// zpopScratchMax: pop scratch larger than this is dropped after use.
-const zpopScratchMax = 64 << 10
+// popScratchMax: pop scratch larger than this is dropped after use.
+const popScratchMax = 64 << 10
 
 func (s *Store) zpop(c *Ctx, key []byte, min bool, count int64) (res []zrangeElem, found, wrong bool) {
 	z, t, id, found, wrong := s.zsetWrite(c, key)
@@ -929,17 +951,17 @@ func (s *Store) zpop(c *Ctx, key []byte, min bool, count int64) (res []zrangeEle
 	// The popped members go into scratch memory the Store keeps for the
 	// next pop (the caller replies before popping again), so a pop costs
 	// no allocation; a large count's scratch is not kept.
-	if cap(s.zpopBuf) > zpopScratchMax {
-		s.zpopBuf, s.zpopRes = nil, nil
+	if cap(s.popBuf) > popScratchMax {
+		s.popBuf, s.popRes = nil, nil
 	}
-	res, buf := s.zpopRes[:0], s.zpopBuf[:0]
+	res, buf := s.popRes[:0], s.popBuf[:0]
 	for range n {
 		var sc float64
 		start := len(buf)
 		buf, sc = z.PopEnd(min, buf)
 		res = append(res, zrangeElem{buf[start:len(buf):len(buf)], sc})
 	}
-	s.zpopRes, s.zpopBuf = res, buf
+	s.popRes, s.popBuf = res, buf
 	if z.Len() == 0 {
 		t.Remove(id)
 	}

@@ -129,6 +129,22 @@ func (s *set) Random(rnd *rand.Rand, tmp []byte) []byte {
 	return strconv.AppendInt(tmp[:0], s.ints[rnd.IntN(len(s.ints))], 10)
 }
 
+// PopRandom removes a random member and appends it to dst; s must not be
+// empty. A large set's member is dropped by its record id, without a
+// lookup by member.
+func (s *set) PopRandom(rnd *rand.Rand, dst []byte) []byte {
+	if s.d != nil {
+		id := s.d.Random(rnd)
+		dst = append(dst, s.d.Key(id)...)
+		s.d.Delete(id)
+		return dst
+	}
+	i := rnd.IntN(len(s.ints))
+	dst = strconv.AppendInt(dst, s.ints[i], 10)
+	s.ints = slices.Delete(s.ints, i, i+1)
+	return dst
+}
+
 // Members returns copies of every member.
 func (s *set) Members() [][]byte {
 	out := make([][]byte, 0, s.Len())

@@ -83,9 +83,10 @@ type Store struct {
 	// at once (SWAPDB), so that conn can look for keys it has clients
 	// blocked on there, as Redis's scanDatabaseForReadyKeys.
 	DBReady func(db int)
-	// zpopRes and zpopBuf are zpop's scratch: what the last pop returned.
-	zpopRes []zrangeElem
-	zpopBuf []byte
+	// popRes and popBuf are the pops' scratch (zpop, SPOP): what the last
+	// pop returned, reused by the next (see popScratchMax).
+	popRes []zrangeElem
+	popBuf []byte
 	// activeExpireOff is DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when
 	// a command finds them (lazy expiry).
 	activeExpireOff bool

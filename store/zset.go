@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"unsafe"
 )
 
 // Redis 7.0's defaults for the small (listpack) form of a sorted set.
@@ -35,6 +37,12 @@ type zsetEntry struct {
 	member string
 	score  float64
 }
+
+// bytes is a read-only view of the member's bytes, without the copy a
+// []byte conversion makes: range replies and comparisons walk small sets
+// entry by entry, and a copy per entry was an allocation per element.
+// Nothing may write through it.
+func (e *zsetEntry) bytes() []byte { return unsafe.Slice(unsafe.StringData(e.member), len(e.member)) }
 
 func newZset(hint, maxLen int) *zset {
 	if hint > ZsetMaxListpackEntries || maxLen > ZsetMaxListpackValue {
@@ -103,7 +111,7 @@ func (z *zset) Insert(rnd *rand.Rand, member []byte, score float64) {
 	}
 	i := sort.Search(len(z.small), func(i int) bool {
 		e := &z.small[i]
-		return !zsetLess(e.score, []byte(e.member), score, member)
+		return !zsetLess(e.score, e.bytes(), score, member)
 	})
 	z.small = append(z.small, zsetEntry{})
 	copy(z.small[i+1:], z.small[i:])
@@ -116,7 +124,7 @@ func (z *zset) convert(rnd *rand.Rand) {
 	var v [8]byte
 	for _, e := range z.small {
 		binary.LittleEndian.PutUint64(v[:], math.Float64bits(e.score))
-		zsl.Insert(rnd, e.score, d.Add([]byte(e.member), v[:]))
+		zsl.Insert(rnd, e.score, d.Add(e.bytes(), v[:]))
 	}
 	z.small, z.d, z.zsl = nil, d, zsl
 }
@@ -174,9 +182,34 @@ func (z *zset) PopEnd(min bool, dst []byte) ([]byte, float64) {
 
 // Update changes the score of a present member.
 func (z *zset) Update(rnd *rand.Rand, member []byte, score float64) {
-	m := append([]byte(nil), member...)
-	z.Delete(m)
-	z.Insert(rnd, m, score)
+	if z.d != nil {
+		// In place when the order does not change (Redis's zslUpdateScore);
+		// otherwise the node moves, and the member's record stays.
+		id, ok := z.d.Find(member)
+		if !ok {
+			panic("BUG: zset Update of a missing member")
+		}
+		v := z.d.Val(id)
+		z.zsl.UpdateScore(rnd, math.Float64frombits(binary.LittleEndian.Uint64(v)), id, score)
+		binary.LittleEndian.PutUint64(v, math.Float64bits(score))
+		return
+	}
+	// The entry moves to its new place keeping its member string.
+	i := z.smallFind(member)
+	if i < 0 {
+		panic("BUG: zset Update of a missing member")
+	}
+	e := z.small[i]
+	if score == 0 {
+		score = 0 // listpack stores -0 as the integer 0
+	}
+	e.score = score
+	z.small = append(z.small[:i], z.small[i+1:]...)
+	j := sort.Search(len(z.small), func(j int) bool {
+		o := &z.small[j]
+		return !zsetLess(o.score, o.bytes(), score, member)
+	})
+	z.small = slices.Insert(z.small, j, e)
 }
 
 // Rank returns member's 0-based rank in ascending order.
@@ -198,14 +231,14 @@ func (z *zset) Range(start, end int, rev bool, fn func(member []byte, score floa
 	if z.d == nil {
 		if rev {
 			for i := end; i >= start; i-- {
-				if !fn([]byte(z.small[i].member), z.small[i].score) {
+				if !fn(z.small[i].bytes(), z.small[i].score) {
 					return
 				}
 			}
 			return
 		}
 		for i := start; i <= end; i++ {
-			if !fn([]byte(z.small[i].member), z.small[i].score) {
+			if !fn(z.small[i].bytes(), z.small[i].score) {
 				return
 			}
 		}
@@ -235,7 +268,7 @@ func (z *zset) CountWhile(pred func(score float64, member []byte) bool) int {
 		return z.zsl.CountWhile(pred)
 	}
 	return sort.Search(len(z.small), func(i int) bool {
-		return !pred(z.small[i].score, []byte(z.small[i].member))
+		return !pred(z.small[i].score, z.small[i].bytes())
 	})
 }
 

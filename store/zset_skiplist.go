@@ -150,6 +150,43 @@ func (z *zskiplist) Delete(score float64, member []byte) (uint32, bool) {
 	if x == 0 || z.nodes[x].score != score || !bytes.Equal(z.member(x), member) {
 		return 0, false
 	}
+	z.unlink(x, &update)
+	rec := z.nodes[x].rec
+	z.freeNode(x)
+	return rec, true
+}
+
+// UpdateScore changes the score of record rec, present with score old, to
+// score. As Redis's zslUpdateScore: when the node keeps its place between
+// its neighbours only the score changes; otherwise it is unlinked and
+// inserted again (its node and levels are reused from the free lists).
+func (z *zskiplist) UpdateScore(rnd *rand.Rand, old float64, rec uint32, score float64) {
+	member := z.d.Key(rec)
+	var update [zslMaxLevel]uint32
+	x := uint32(0)
+	for i := z.level - 1; i >= 0; i-- {
+		for nx := z.next(x, i); nx != 0 && z.before(nx, old, member); nx = z.next(x, i) {
+			x = nx
+		}
+		update[i] = x
+	}
+	x = z.next(x, 0)
+	if x == 0 || z.nodes[x].rec != rec {
+		panic("BUG: zskiplist UpdateScore of a missing node")
+	}
+	back, fwd := z.nodes[x].back, z.next(x, 0)
+	if (back == 0 || z.nodes[back].score < score) && (fwd == 0 || z.nodes[fwd].score > score) {
+		z.nodes[x].score = score
+		return
+	}
+	z.unlink(x, &update)
+	z.freeNode(x)
+	z.Insert(rnd, score, rec)
+}
+
+// unlink takes node x out of every level; update[i] is its predecessor at
+// level i (or the last node before it there).
+func (z *zskiplist) unlink(x uint32, update *[zslMaxLevel]uint32) {
 	for i := 0; i < z.level; i++ {
 		u := z.lvl(update[i], i)
 		if u.next == x {
@@ -169,9 +206,6 @@ func (z *zskiplist) Delete(score float64, member []byte) (uint32, bool) {
 		z.level--
 	}
 	z.length--
-	rec := z.nodes[x].rec
-	z.freeNode(x)
-	return rec, true
 }
 
 // Rank returns the 0-based rank of (score, member), which must be present.
