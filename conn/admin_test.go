@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ringkv/ringkv/conn/resp"
 )
 
 func adminServer(t *testing.T) string {
@@ -90,4 +93,68 @@ func TestConfigSetAtomic(t *testing.T) {
 	if got := c.do("CONFIG", "GET", "timeout"); got != "*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n" {
 		t.Fatalf("timeout changed by a failed CONFIG SET: %q", got)
 	}
+}
+
+// client-output-buffer-limit's normal class: past the hard limit a client is
+// closed by the reply that passes it; past the soft limit only once its
+// replies have stayed past it for more than the soft seconds, and a reply
+// that finds it under the limit starts the count again (Redis's
+// checkClientOutputBufferLimits).
+func TestOutputBufferLimits(t *testing.T) {
+	big := strings.Repeat("x", 200<<10) // one 200 KiB reply
+	closed := func(c *testClient) bool {
+		c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := readReply(c.br, nil)
+		return err != nil
+	}
+	send := func(c *testClient, args ...string) {
+		argv := make([][]byte, len(args))
+		for i, a := range args {
+			argv[i] = []byte(a)
+		}
+		if _, err := c.c.Write(resp.AppendCommand(nil, argv...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := adminServer(t)
+	admin := dialTest(t, addr)
+	admin.do("SET", "big", big)
+	admin.do("SET", "small", "s")
+
+	t.Run("hard", func(t *testing.T) {
+		admin.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100kb 0 0")
+		defer admin.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+		c := dialTest(t, addr)
+		if got := c.do("GET", "small"); got != "$1\r\ns\r\n" {
+			t.Fatalf("GET small: %q", got)
+		}
+		send(c, "GET", "big")
+		if !closed(c) {
+			t.Fatal("a 200 KiB reply past a 100 KiB hard limit did not close the client")
+		}
+	})
+
+	t.Run("soft", func(t *testing.T) {
+		// soft seconds 0: closed once past the limit for at least a second.
+		admin.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 100kb 0")
+		defer admin.do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+		c := dialTest(t, addr)
+		if got := c.do("GET", "big"); len(got) != len(big)+len("$204800\r\n\r\n") {
+			t.Fatalf("first GET big: %d bytes", len(got))
+		}
+		// A small reply resets the count: the next big one starts it again.
+		c.do("GET", "small")
+		time.Sleep(1100 * time.Millisecond)
+		if got := c.do("GET", "big"); len(got) != len(big)+len("$204800\r\n\r\n") {
+			t.Fatalf("GET big after a reset: %d bytes", len(got))
+		}
+		time.Sleep(1100 * time.Millisecond)
+		send(c, "GET", "big")
+		if !closed(c) {
+			t.Fatal("replies past the soft limit for over a second did not close the client")
+		}
+		if got := admin.do("PING"); got != "+PONG\r\n" {
+			t.Fatalf("PING from another client: %q", got)
+		}
+	})
 }

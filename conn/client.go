@@ -33,6 +33,9 @@ type client struct {
 	adm             clientAdmin    // auth, CLIENT REPLY, MONITOR ... (admin.go)
 	createdMs       int64
 	lastMs          int64
+	// obufSoftSinceMs: since when the replies have stayed past
+	// client-output-buffer-limit's soft limit (0: they are not past it).
+	obufSoftSinceMs int64
 
 	// blocked is non-nil while a blocking command parks the client
 	// (blocking.go).

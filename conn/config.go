@@ -324,7 +324,17 @@ type params struct {
 	save               string
 	placeholders       map[string]string
 	enc                encodingParams
+	// obuf is client-output-buffer-limit by class (obufClasses). The normal
+	// class's hard limit lives in Config.ReplyHardLimit, which enforces it.
+	obuf [3]obufLimit
 }
+
+// obufLimit is one class's "hard soft soft-seconds" of
+// client-output-buffer-limit.
+type obufLimit struct{ hard, soft, softSec int64 }
+
+// obufClasses are the classes in the order CONFIG GET lists them.
+var obufClasses = [3]string{"normal", "slave", "pubsub"}
 
 // encodingParams are the thresholds of the small encodings (applyEncoding).
 type encodingParams struct {
@@ -340,6 +350,7 @@ type encodingParams struct {
 // init stores every default, then the values Config carries.
 func (p *params) init(s *Server) {
 	p.placeholders = map[string]string{}
+	hardLimit := s.cfg.ReplyHardLimit
 	for _, c := range configTable {
 		if c.set != nil && c.flags&configPlaceholder == 0 {
 			if err := c.set(s, c.def); err != nil {
@@ -349,7 +360,8 @@ func (p *params) init(s *Server) {
 	}
 	p.maxClients = int64(s.cfg.MaxClients)
 	p.queryBufLimit = int64(s.cfg.QueryBufLimit)
-	applyEncoding(s) // a server starts with the defaults, whatever a previous one set
+	s.cfg.ReplyHardLimit = hardLimit // the default's 0 must not replace Config's
+	applyEncoding(s)                 // a server starts with the defaults, whatever a previous one set
 }
 
 func percentilesCheck(v string) error {
@@ -377,10 +389,7 @@ func init() {
 		memoryConfig("client-query-buffer-limit", DefaultQueryBufLimit, 1024*1024, math.MaxInt64, func(s *Server) *int64 { return &s.params.queryBufLimit },
 			func(s *Server) error { s.cfg.QueryBufLimit = int(s.params.queryBufLimit); return nil }),
 		multiArg(&configParam{name: "client-output-buffer-limit", def: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-			get: func(s *Server) string {
-				return "normal " + strconv.Itoa(s.cfg.ReplyHardLimit) + " 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
-			},
-			set: setOutputBufferLimit}),
+			get: getOutputBufferLimit, set: setOutputBufferLimit}),
 		stringConfig("requirepass", "", func(s *Server) *string { return &s.params.requirePass }, nil, nil),
 		boolConfig("protected-mode", true, func(s *Server) *bool { return &s.params.protectedMode }, nil),
 		intConfig("timeout", 0, 0, math.MaxInt32, func(s *Server) *int64 { return &s.params.timeoutSec }, nil),
@@ -461,31 +470,68 @@ func applyEncoding(s *Server) error {
 	return nil
 }
 
-// setOutputBufferLimit takes Redis's "class hard soft seconds ..." list; the
-// normal class's hard limit is what ringkv enforces.
+// getOutputBufferLimit lists every class as Redis does.
+func getOutputBufferLimit(s *Server) string {
+	var b []byte
+	for i, class := range obufClasses {
+		l := s.params.obuf[i]
+		if i == 0 {
+			l.hard = int64(s.cfg.ReplyHardLimit)
+		} else {
+			b = append(b, ' ')
+		}
+		b = append(b, class...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, l.hard, 10)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, l.soft, 10)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, l.softSec, 10)
+	}
+	return string(b)
+}
+
+// setOutputBufferLimit takes Redis's "class hard soft seconds ..." list and
+// changes the classes it names; like Redis it checks every group before it
+// changes any. The normal class's limits are enforced (overOutputLimits);
+// ringkv has no replicas, and its pub/sub clients are not a class of their
+// own yet.
 func setOutputBufferLimit(s *Server, v string) error {
 	f := strings.Fields(v)
-	if len(f)%4 != 0 || len(f) == 0 {
+	if len(f)%4 != 0 {
 		return errors.New("Wrong number of arguments in buffer limit configuration.")
 	}
-	hard := -1
+	var vals [3]obufLimit
+	var named [3]bool
 	for i := 0; i < len(f); i += 4 {
-		class := strings.ToLower(f[i])
-		if class != "normal" && class != "slave" && class != "replica" && class != "pubsub" {
+		class := -1
+		switch strings.ToLower(f[i]) {
+		case "normal":
+			class = 0
+		case "slave", "replica":
+			class = 1
+		case "pubsub":
+			class = 2
+		}
+		if class < 0 {
 			return errors.New("Invalid client class specified in buffer limit configuration.")
 		}
-		h, ok1 := parseMemory(f[i+1])
-		_, ok2 := parseMemory(f[i+2])
-		_, err := strconv.ParseInt(f[i+3], 10, 64)
-		if !ok1 || !ok2 || err != nil {
+		hard, ok1 := parseMemory(f[i+1])
+		soft, ok2 := parseMemory(f[i+2])
+		sec, err := strconv.ParseInt(f[i+3], 10, 64)
+		if !ok1 || !ok2 || err != nil || sec < 0 || hard > math.MaxInt64 || soft > math.MaxInt64 {
 			return errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
 		}
-		if class == "normal" {
-			hard = int(h)
-		}
+		vals[class], named[class] = obufLimit{int64(hard), int64(soft), sec}, true
 	}
-	if hard >= 0 {
-		s.cfg.ReplyHardLimit = hard
+	for i := range vals {
+		if !named[i] {
+			continue
+		}
+		s.params.obuf[i] = vals[i]
+		if i == 0 {
+			s.cfg.ReplyHardLimit = int(vals[i].hard)
+		}
 	}
 	return nil
 }

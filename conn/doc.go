@@ -9,7 +9,9 @@
 // reply buffer. After the batch, flush starts one send per client that has
 // replies: every reply of the batch leaves in one send, and at most one send
 // per socket is in flight (the ring's contract). The next Wait submits those
-// sends together with anything else queued.
+// sends together with anything else queued. Every few milliseconds the loop
+// passes through the Go scheduler (loopYieldMs), so that the runtime's sysmon
+// does not take it for a runaway goroutine and poll the loop's core.
 //
 // Invariants.
 //   - Only the loop goroutine touches clients, the store and the ring;

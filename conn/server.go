@@ -502,10 +502,32 @@ func (s *Server) execute(cl *client, argv [][]byte) {
 		s.aofDropSpans(cl) // CLIENT REPLY OFF or SKIP dropped the reply
 	}
 	s.aofClassify(cl, mark) // held if it may depend on a log not yet on disk
-	if hard := s.cfg.ReplyHardLimit; hard > 0 && cl.outLen() > hard {
+	if s.overOutputLimits(cl) {
 		s.cfg.Logger.Printf("client id=%d closed for overcoming of output buffer limits", cl.id)
 		s.closeClient(cl)
 	}
+}
+
+// overOutputLimits applies client-output-buffer-limit's normal class as
+// Redis's checkClientOutputBufferLimits does: past the hard limit at once;
+// past the soft limit once it has stayed past it for more than its seconds
+// (the clock starts when a reply first finds it past, and stops when one
+// finds it below).
+func (s *Server) overOutputLimits(cl *client) bool {
+	n := cl.outLen()
+	if hard := s.cfg.ReplyHardLimit; hard > 0 && n > hard {
+		return true
+	}
+	soft := s.params.obuf[0]
+	if soft.soft <= 0 || int64(n) <= soft.soft {
+		cl.obufSoftSinceMs = 0
+		return false
+	}
+	if cl.obufSoftSinceMs == 0 {
+		cl.obufSoftSinceMs = s.nowMs
+		return false
+	}
+	return (s.nowMs-cl.obufSoftSinceMs)/1000 > soft.softSec
 }
 
 // queue marks cl as having replies to send at the end of the batch.

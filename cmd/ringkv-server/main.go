@@ -3,9 +3,9 @@
 //	ringkv-server [/path/to/ringkv.conf] [--name value ...]
 //
 // The optional first argument is a redis.conf-style file (one "name value"
-// directive per line, # comments); --name value pairs after it override the
-// file. It binds to 127.0.0.1 by default and stops cleanly on SIGINT or
-// SIGTERM.
+// directive per line, # comments, values quoted and escaped as redis-server
+// reads them: splitargs.go); --name value pairs after it override the file.
+// It binds to 127.0.0.1 by default and stops cleanly on SIGINT or SIGTERM.
 package main
 
 import (
@@ -182,15 +182,20 @@ func readConfigFile(path string) ([]directive, int, error) {
 	var out []directive
 	lines := strings.Split(string(b), "\n")
 	for n, ln := range lines {
-		ln = strings.Trim(ln, " \t\r")
+		ln = strings.Trim(ln, " \t\r\n")
 		if ln == "" || ln[0] == '#' {
 			continue
 		}
-		fields := strings.Fields(ln)
-		for j, fl := range fields {
-			fields[j] = strings.Trim(fl, `"'`)
+		d := directive{line: n + 1, text: ln}
+		args, ok := splitArgs(ln)
+		if !ok {
+			return nil, 0, &configError{d: d, why: "Unbalanced quotes in configuration line"}
 		}
-		out = append(out, directive{args: fields, line: n + 1, text: ln})
+		if len(args) == 0 {
+			continue
+		}
+		d.args = args
+		out = append(out, d)
 	}
 	return out, len(lines) - 1, nil
 }
@@ -235,12 +240,12 @@ func strerror(err error) string {
 	return err.Error()
 }
 
-// apply takes the directives the binary handles itself (the listener, the
-// I/O backend and limits Config carries); every other name of conn's
-// configuration table goes to Config.Params, which the server applies
-// through the table when it starts, as CONFIG SET would: one parser, one
-// set of ranges and error texts for the command line, the config file and
-// CONFIG SET.
+// apply takes the directives the binary handles itself (the listener and
+// the I/O backend, which exist before the server does); every other name
+// of conn's configuration table (the client limits and the AOF's included)
+// goes to Config.Params, which the server applies through the table when
+// it starts, as CONFIG SET would: one parser, one set of ranges and error
+// texts for the command line, the config file and CONFIG SET.
 func apply(st *setup, d directive) error {
 	cfg := &st.cfg
 	name, vals := strings.ToLower(d.args[0]), d.args[1:]
@@ -274,15 +279,6 @@ func apply(st *setup, d directive) error {
 		cfg.IO, err = one()
 		if err == nil && cfg.IO != "auto" && cfg.IO != "uring" && cfg.IO != "epoll" {
 			err = fmt.Errorf("io: must be auto, uring or epoll, not %q", cfg.IO)
-		}
-	case "maxclients":
-		cfg.MaxClients, err = num()
-	case "client-query-buffer-limit":
-		cfg.QueryBufLimit, err = num()
-	case "client-output-buffer-limit":
-		// "normal <hard> <soft> <seconds>": the normal class's hard limit.
-		if len(vals) >= 2 && strings.EqualFold(vals[0], "normal") {
-			cfg.ReplyHardLimit, err = strconv.Atoi(vals[1])
 		}
 	case "daemonize":
 		if v, _ := one(); v == "yes" {

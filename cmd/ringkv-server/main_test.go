@@ -44,8 +44,10 @@ func TestParseArgs(t *testing.T) {
 		{"defaults", nil, "6379 127.0.0.1  0 0", ""},
 		{"flags", []string{"--port", "6380", "--bind", "127.0.0.1", "--io", "uring"}, "6380 127.0.0.1 uring 0 0", ""},
 		{"empty save", []string{"--save", "", "--appendonly", "no"}, "6379 127.0.0.1  0 0", ""},
-		{"config file", []string{conf}, "7000 127.0.0.1 epoll 50 1048576", ""},
-		{"flags override file", []string{conf, "--port", "7001"}, "7001 127.0.0.1 epoll 50 1048576", ""},
+		// maxclients and client-output-buffer-limit go to the configuration
+		// table (Params), not to Config's fields.
+		{"config file", []string{conf}, "7000 127.0.0.1 epoll 0 0", ""},
+		{"flags override file", []string{conf, "--port", "7001"}, "7001 127.0.0.1 epoll 0 0", ""},
 		{"bad io", []string{"--io", "kqueue"}, "", "io: must be auto, uring or epoll"},
 		{"bad port", []string{"--port", "x"}, "", "not a valid number"},
 		{"unknown", []string{"--no-such-thing", "1"}, "", "\n>>> 'no-such-thing \"1\"'\nBad directive or wrong number of arguments\n"},
@@ -262,6 +264,23 @@ var badConfigs = []struct {
 		"Reading the configuration file, at line 4\n>>> 'auto-aof-rewrite-min-size \"-5\"'\nargument must be a memory value\n"},
 	{"unknown", "", []string{"--no-such-directive", "1"},
 		"Reading the configuration file, at line 4\n>>> 'no-such-directive \"1\"'\nBad directive or wrong number of arguments\n"},
+	{"maxclients", "", []string{"--maxclients", "0"},
+		"Reading the configuration file, at line 4\n>>> 'maxclients \"0\"'\nargument must be between 1 and 4294967295 inclusive\n"},
+	{"client-query-buffer-limit", "", []string{"--client-query-buffer-limit", "1000"},
+		"Reading the configuration file, at line 4\n>>> 'client-query-buffer-limit \"1000\"'\nargument must be between 1048576 and 9223372036854775807 inclusive\n"},
+	{"client-query-buffer-limit unit", "", []string{"--client-query-buffer-limit", "1zb"},
+		"Reading the configuration file, at line 4\n>>> 'client-query-buffer-limit \"1zb\"'\nargument must be a memory value\n"},
+	{"client-output-buffer-limit", "", []string{"--client-output-buffer-limit", "normal", "1mb", "0"},
+		"Reading the configuration file, at line 4\n>>> 'client-output-buffer-limit \"normal\" \"1mb\" \"0\"'\nWrong number of arguments in buffer limit configuration.\n"},
+	// Lines are split as redis-server splits them (sdssplitargs).
+	{"unbalanced quotes", "appendonly no\nappendfilename \"abc\n", nil,
+		"Reading the configuration file, at line 2\n>>> 'appendfilename \"abc'\nUnbalanced quotes in configuration line\n"},
+	{"text after a closing quote", "appendfsync \"always\"x\n", nil,
+		"Reading the configuration file, at line 1\n>>> 'appendfsync \"always\"x'\nUnbalanced quotes in configuration line\n"},
+	{"single quotes unbalanced", "appendfsync 'always\n", nil,
+		"Reading the configuration file, at line 1\n>>> 'appendfsync 'always'\nUnbalanced quotes in configuration line\n"},
+	{"quoted value", "appendfsync \"al\\x77ays no\"\n", nil,
+		"Reading the configuration file, at line 1\n>>> 'appendfsync \"al\\x77ays no\"'\nargument(s) must be one of the following: everysec, always, no\n"},
 	// The file's lines first (a comment and a blank line count), as written.
 	{"file", "# AOF\n\nappendonly yes\nappendfsync  bogus\n", nil,
 		"Reading the configuration file, at line 4\n>>> 'appendfsync  bogus'\nargument(s) must be one of the following: everysec, always, no\n"},
@@ -368,5 +387,71 @@ func TestConfigErrorExit(t *testing.T) {
 				t.Fatalf("stderr %q, want %q; stdout %q", stderr.String(), want, stdout.String())
 			}
 		})
+	}
+}
+
+// A config file with quoted values, escapes, memory units and the limits
+// reaches the server as redis-server reads it: each CONFIG GET is compared
+// with redis-server started on the same file (and is checked against the
+// expected value when redis-server is not installed).
+func TestConfigFileValues(t *testing.T) {
+	dir := t.TempDir()
+	file := "# quoting as sdssplitargs\n" +
+		"appendonly no\n" +
+		"appendfilename \"my \\x41 file.aof\"\n" +
+		"appenddirname 'it\\'s'\n" +
+		"dir " + dir + "\n" +
+		"  maxclients   50  \n" +
+		"client-query-buffer-limit 2mb\n" +
+		"client-output-buffer-limit normal 1mb 512kb 10\n" +
+		"AUTO-AOF-REWRITE-MIN-SIZE \"1gb\"\n"
+	conf := filepath.Join(t.TempDir(), "ringkv.conf")
+	os.WriteFile(conf, []byte(file), 0o644)
+	want := map[string]string{
+		"appendfilename":             "my A file.aof",
+		"appenddirname":              "it's",
+		"maxclients":                 "50",
+		"client-query-buffer-limit":  "2097152",
+		"client-output-buffer-limit": "normal 1048576 524288 10 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+		"auto-aof-rewrite-min-size":  "1073741824",
+	}
+	addr, err := start(t, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisAddr := ""
+	if redis, err := exec.LookPath("redis-server"); err == nil {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		cmd := exec.Command(redis, conf, "--port", port, "--save", "")
+		cmd.Dir = t.TempDir()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		redisAddr = "127.0.0.1:" + port
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			c, err := net.Dial("tcp", redisAddr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("redis-server did not start: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for name, v := range want {
+		got := configGet(t, addr, name)
+		if got != v {
+			t.Errorf("ringkv CONFIG GET %s = %q, want %q", name, got, v)
+		}
+		if redisAddr != "" {
+			if r := configGet(t, redisAddr, name); r != got {
+				t.Errorf("CONFIG GET %s: ringkv %q, redis-server %q", name, got, r)
+			}
+		}
 	}
 }
