@@ -29,7 +29,7 @@ func (d *dict) clone() *dict {
 		return nil
 	}
 	c := *d
-	c.slots = slices.Clone(d.slots)
+	c.cur, c.old = slices.Clone(d.cur), slices.Clone(d.old)
 	c.recs = slices.Clone(d.recs)
 	c.free = slices.Clone(d.free)
 	c.data = slices.Clone(d.data)

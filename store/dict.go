@@ -21,38 +21,34 @@ import (
 //     Ids are stable for the life of a field (compaction moves bytes, not
 //     ids), so an id is a SCAN cursor that returns a field present for the
 //     whole scan exactly once. Free ids are reused.
-//   - slots is an open-addressed index with linear probing: tag<<32 | id+1,
-//     0 for empty; tag is the low 32 bits of the key's hash and its home is
-//     tag & (len-1), so deletion shifts back without reading records.
+//   - the index is the keyspace's (slotIndex, index.go) on the Go heap: slots
+//     of tag (the low 32 bits of the key's hash) and id+1, resized
+//     progressively, so that no HSET or ZADD waits for a million-slot copy:
+//     each Find, Add and Delete moves at most rehashSlotsPerOp slots.
 //
-// The index is resized in one step when it passes 3/4 full or falls below
-// 1/8; at the sizes where that matters (a million fields is a 16 MiB copy)
-// it costs a few milliseconds, once per doubling.
+// The arena and recs still grow by append (a memmove at each doubling, far
+// cheaper than re-inserting every slot) and compact in one pass.
 type dict struct {
-	slots []uint64
+	slotIndex
 	recs  []uint64
 	free  []uint32
 	data  []byte
-	live  int
 	waste int
 }
 
 const (
-	dictFree     = math.MaxUint64
-	dictSlotsMin = 8
+	dictFree = math.MaxUint64
 	// dictCompactMin: below this much waste compaction is not worth a copy.
 	dictCompactMin = 4096
 )
 
 func newDict(hint int) *dict {
-	n := dictSlotsMin
-	for n*3 < hint*4 {
+	n := tableSlotsMin
+	for n*tableGrowNum < hint*tableGrowDen {
 		n *= 2
 	}
-	return &dict{slots: make([]uint64, n)}
+	return &dict{slotIndex: slotIndex{cur: make([]slot, n)}}
 }
-
-func (d *dict) Len() int { return d.live }
 
 // record decodes the record at off.
 func (d *dict) record(off uint64) (key, val []byte) {
@@ -76,15 +72,25 @@ func (d *dict) Val(id uint32) []byte { _, v := d.record(d.recs[id]); return v }
 
 // Find returns the id of key.
 func (d *dict) Find(key []byte) (uint32, bool) {
-	h := uint32(tableHash(key))
-	mask := uint32(len(d.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := d.slots[i]
-		if s == 0 {
+	d.step()
+	tag := uint32(tableHash(key))
+	if id, ok := d.lookup(d.cur, tag, key); ok || d.old == nil {
+		return id, ok
+	}
+	return d.lookup(d.old, tag, key)
+}
+
+// lookup probes slots from the key's home to the first empty slot, stepping
+// over tombstones (old table only).
+func (d *dict) lookup(slots []slot, tag uint32, key []byte) (uint32, bool) {
+	mask := uint32(len(slots) - 1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		s := slots[i]
+		if s.ref == slotEmpty {
 			return 0, false
 		}
-		if uint32(s>>32) == h {
-			id := uint32(s) - 1
+		if s.tag == tag && s.ref != slotTomb {
+			id := s.ref - 1
 			if k, _ := d.record(d.recs[id]); bytes.Equal(k, key) {
 				return id, true
 			}
@@ -113,9 +119,7 @@ func (d *dict) Set(key, val []byte) (uint32, bool) {
 
 // Add inserts a key that is not present (the caller checked with Find).
 func (d *dict) Add(key, val []byte) uint32 {
-	if (d.live+1)*4 > len(d.slots)*3 {
-		d.resize(len(d.slots) * 2)
-	}
+	d.step()
 	var id uint32
 	off := d.appendRecord(key, val)
 	if fid, ok := d.popFree(); ok {
@@ -125,19 +129,8 @@ func (d *dict) Add(key, val []byte) uint32 {
 		id = uint32(len(d.recs))
 		d.recs = append(d.recs, off)
 	}
-	d.insertSlot(uint64(uint32(tableHash(key)))<<32 | uint64(id+1))
-	d.live++
+	d.insert(uint32(tableHash(key)), id+1)
 	return id
-}
-
-func (d *dict) insertSlot(s uint64) {
-	mask := uint32(len(d.slots) - 1)
-	for i := uint32(s>>32) & mask; ; i = (i + 1) & mask {
-		if d.slots[i] == 0 {
-			d.slots[i] = s
-			return
-		}
-	}
 }
 
 // SetVal replaces the value of id; a value of the same length is rewritten
@@ -160,35 +153,12 @@ func (d *dict) SetVal(id uint32, val []byte) {
 
 // Delete removes id.
 func (d *dict) Delete(id uint32) {
+	d.step()
 	off := d.recs[id]
 	k, _ := d.record(off)
-	h := uint32(tableHash(k))
-	mask := uint32(len(d.slots) - 1)
-	i := h & mask
-	for uint32(d.slots[i]) != id+1 {
-		i = (i + 1) & mask
+	if !d.remove(uint32(tableHash(k)), id+1) {
+		panic("BUG: store: live dict record missing from the index")
 	}
-	// Backward-shift deletion: pull later members of the cluster into the
-	// hole when their home allows it, so no tombstones are needed.
-	for {
-		d.slots[i] = 0
-		j := i
-		for {
-			j = (j + 1) & mask
-			s := d.slots[j]
-			if s == 0 {
-				goto done
-			}
-			home := uint32(s>>32) & mask
-			// s may move to i if i lies cyclically in [home, j).
-			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-				d.slots[i] = s
-				i = j
-				break
-			}
-		}
-	}
-done:
 	d.waste += d.recordLen(off)
 	d.recs[id] = dictFree
 	if int(id) == len(d.recs)-1 {
@@ -197,15 +167,12 @@ done:
 	} else {
 		d.free = append(d.free, id)
 	}
-	d.live--
-	if d.live == 0 {
-		*d = dict{slots: d.slots[:dictSlotsMin:dictSlotsMin]}
-		clear(d.slots)
+	if d.Len() == 0 {
+		*d = dict{slotIndex: d.slotIndex}
+		d.slotIndex.init(nil)
 		return
 	}
-	if len(d.slots) > dictSlotsMin && d.live*8 < len(d.slots) {
-		d.resize(len(d.slots) / 2)
-	}
+	d.maybeShrink()
 	d.maybeCompact()
 }
 
@@ -216,16 +183,6 @@ func (d *dict) DeleteKey(key []byte) bool {
 		d.Delete(id)
 	}
 	return ok
-}
-
-func (d *dict) resize(n int) {
-	old := d.slots
-	d.slots = make([]uint64, n)
-	for _, s := range old {
-		if s != 0 {
-			d.insertSlot(s)
-		}
-	}
 }
 
 func (d *dict) maybeCompact() {
@@ -285,7 +242,7 @@ func (d *dict) Random(rnd *rand.Rand) uint32 {
 
 // MemoryBytes approximates what d holds.
 func (d *dict) MemoryBytes() int {
-	return cap(d.slots)*8 + cap(d.recs)*8 + cap(d.free)*4 + cap(d.data)
+	return d.slotIndex.memoryBytes() + cap(d.recs)*8 + cap(d.free)*4 + cap(d.data)
 }
 
 // removeMembers removes members from the collection held by entry id of t

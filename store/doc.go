@@ -7,12 +7,14 @@
 // open-addressed index of 8-byte slots mapping hashes to ids. Millions of keys
 // are therefore a handful of large pointer-free regions mapped off the Go
 // heap (offheap.go): the GC never scans them and they need no GC headroom,
-// so RSS tracks the live data. See table.go, table_rehash.go and arena.go.
+// so RSS tracks the live data. See table.go, index.go and arena.go.
 //
 // Rehash. The index grows and shrinks progressively: every operation that
 // touches a table moves a bounded number of slots, and the event loop gives
 // each rehashing table a bounded step per turn (Store.RehashStep). Lookups
 // check both indexes while a rehash runs, so every key is seen exactly once.
+// The large forms of hashes, sets and sorted sets (dict.go) use the same
+// index (slotIndex), stepped by the commands that touch them.
 //
 // SCAN walks entry ids, not index slots, so a key present for a whole scan is
 // returned exactly once whatever the table does in between.

@@ -27,7 +27,7 @@ import (
 //   - Values that are Go objects (lists, hashes, ... of later kinds) sit in
 //     objs, indexed from the entry; only those are pointers.
 //   - The index is an open-addressed hash table of 8-byte pointer-free slots
-//     with linear probing, resized progressively (table_rehash.go).
+//     with linear probing, resized progressively (index.go).
 //
 // Trailing free ids are trimmed (a Remove of the highest id shortens
 // entries), so Scan and Random do not walk a dead tail; free ids below the
@@ -54,14 +54,8 @@ type Table struct {
 
 	arena arena
 
-	// The index, off-heap; len is the power-of-two size (the mapping's cap
-	// may hold more). Outside a rehash only cur is in use. During a rehash
-	// old holds the slots not yet migrated (see table_rehash.go).
-	cur       []slot
-	old       []slot
-	oldCursor int // next old slot to migrate
-	curCount  int // live slots in cur
-	oldCount  int // live slots in old
+	// The index, off-heap in maps, resized progressively (index.go).
+	slotIndex
 
 	expires int // entries with expireAtMs != 0
 	// expireSumHi:expireSumLo is the 128-bit sum of every expireAtMs, so
@@ -82,11 +76,6 @@ type Table struct {
 	// maps records every mapping of entries, cur, old and the arena's
 	// chunks; a cleanup frees them when the Table is dropped unreachable.
 	maps *offheapSet
-
-	// syncFinishes counts resizes that found the previous rehash unfinished
-	// and had to complete it synchronously. The ratios in table_rehash.go
-	// make it impossible; tests assert it stays 0.
-	syncFinishes int
 }
 
 // Kind is the type of the value held by an entry.
@@ -186,20 +175,15 @@ func NewTable() *Table {
 // reset makes an empty table from t's maps, which must hold nothing.
 func (t *Table) reset() {
 	t.arena = newArena(t.maps)
-	t.cur = offheapSetAlloc[slot](t.maps, tableSlotsMin)
+	t.slotIndex.init(t.maps)
 }
-
-// Len returns the number of keys.
-func (t *Table) Len() int { return t.curCount + t.oldCount }
 
 // Expires returns the number of keys with a TTL.
 func (t *Table) Expires() int { return t.expires }
 
 // Find returns the id of key.
 func (t *Table) Find(key []byte) (id uint32, ok bool) {
-	if t.old != nil {
-		t.rehashStep(rehashSlotsPerOp)
-	}
+	t.step()
 	h := tableHash(key)
 	if id, ok = t.lookup(t.cur, h, key); ok || t.old == nil {
 		return id, ok
@@ -230,9 +214,7 @@ func (t *Table) lookup(slots []slot, h uint64, key []byte) (uint32, bool) {
 // Add inserts a key that is not present (the caller checked with Find) with
 // an empty string value, KindString, no TTL, and returns its id.
 func (t *Table) Add(key []byte) uint32 {
-	if t.old != nil {
-		t.rehashStep(rehashSlotsPerOp)
-	}
+	t.step()
 	if len(key) > tableEntryBytesMax {
 		panic("BUG: store: key longer than tableEntryBytesMax")
 	}
@@ -244,11 +226,7 @@ func (t *Table) Add(key []byte) uint32 {
 	if t.clock != nil {
 		t.entries[id].lru = *t.clock
 	}
-	if (t.Len()+1)*4 > len(t.cur)*3 {
-		t.startRehash(len(t.cur) * 2)
-	}
-	slotInsert(t.cur, slot{tag: uint32(h), ref: id + 1})
-	t.curCount++
+	t.insert(uint32(h), id+1)
 	return id
 }
 
@@ -278,22 +256,12 @@ func (t *Table) allocID() uint32 {
 
 // Remove deletes the entry and frees its memory; the id may be reused.
 func (t *Table) Remove(id uint32) {
-	if t.old != nil {
-		t.rehashStep(rehashSlotsPerOp)
-	}
+	t.step()
 	e := &t.entries[id]
 	if e.kind == KindNone {
 		panic("BUG: store: Remove of a free entry id")
 	}
-	tag := uint32(e.hash)
-	if slotDelete(t.cur, tag, id+1) {
-		t.curCount--
-	} else if t.old != nil && slotTombstone(t.old, tag, id+1) {
-		t.oldCount--
-		if t.oldCount == 0 {
-			t.finishRehash()
-		}
-	} else {
+	if !t.remove(uint32(e.hash), id+1) {
 		panic("BUG: store: live entry missing from the index")
 	}
 	t.arena.free(e.ref)
@@ -651,7 +619,7 @@ func (t *Table) Clear() {
 func (t *Table) MemoryBytes() int {
 	const objBytes = int(unsafe.Sizeof(any(nil)))
 	return t.arena.memoryBytes() +
-		offheapMappedBytes[slot](cap(t.cur)) + offheapMappedBytes[slot](cap(t.old)) +
+		t.slotIndex.memoryBytes() +
 		offheapMappedBytes[entry](cap(t.entries)) + cap(t.freeIDs)*4 +
 		cap(t.objs)*objBytes + cap(t.freeObjs)*4
 }

@@ -28,20 +28,22 @@ func testSeed(tb testing.TB) int64 {
 // kindTestObj stands for the object kinds of later issues.
 const kindTestObj = KindString + 1
 
-// checkInvariants verifies the table's internal structure.
-func checkInvariants(t *Table) error {
-	for _, s := range [][]slot{t.cur, t.old} {
+// checkIndex verifies an index's structure against its owner's records:
+// ids is the id space, tagOf(id) the tag a live id must have (ok=false for
+// a free id). It returns how many times each id is indexed.
+func checkIndex(x *slotIndex, ids int, tagOf func(id uint32) (tag uint32, ok bool)) ([]int, error) {
+	for _, s := range [][]slot{x.cur, x.old} {
 		if s != nil && (len(s) < tableSlotsMin || len(s)&(len(s)-1) != 0) {
-			return fmt.Errorf("index of %d slots: want a power of two >= %d", len(s), tableSlotsMin)
+			return nil, fmt.Errorf("index of %d slots: want a power of two >= %d", len(s), tableSlotsMin)
 		}
 	}
-	if t.Len()*tableGrowDen > len(t.cur)*tableGrowNum {
-		return fmt.Errorf("%d keys in %d slots: over the load limit", t.Len(), len(t.cur))
+	if x.Len()*tableGrowDen > len(x.cur)*tableGrowNum {
+		return nil, fmt.Errorf("%d keys in %d slots: over the load limit", x.Len(), len(x.cur))
 	}
-	if t.old == nil && (t.oldCount != 0 || t.oldCursor != 0) {
-		return fmt.Errorf("no old table but oldCount %d oldCursor %d", t.oldCount, t.oldCursor)
+	if x.old == nil && (x.oldCount != 0 || x.oldCursor != 0) {
+		return nil, fmt.Errorf("no old table but oldCount %d oldCursor %d", x.oldCount, x.oldCursor)
 	}
-	seen := make([]int, len(t.entries))
+	seen := make([]int, ids)
 	walk := func(name string, slots []slot, tombsOK bool, cursor int) (int, error) {
 		mask := len(slots) - 1
 		live := 0
@@ -59,14 +61,18 @@ func checkInvariants(t *Table) error {
 				return 0, fmt.Errorf("%s slot %d: live behind the cursor %d", name, i, cursor)
 			}
 			id := s.ref - 1
-			if int(id) >= len(t.entries) || t.entries[id].kind == KindNone {
-				return 0, fmt.Errorf("%s slot %d: id %d is not a live entry", name, i, id)
+			tag, ok := uint32(0), int(id) < ids
+			if ok {
+				tag, ok = tagOf(id)
+			}
+			if !ok {
+				return 0, fmt.Errorf("%s slot %d: id %d is not live", name, i, id)
 			}
 			if seen[id]++; seen[id] > 1 {
 				return 0, fmt.Errorf("%s slot %d: id %d indexed twice", name, i, id)
 			}
-			if s.tag != uint32(t.entries[id].hash) {
-				return 0, fmt.Errorf("%s slot %d: tag %#x, entry hash %#x", name, i, s.tag, t.entries[id].hash)
+			if s.tag != tag {
+				return 0, fmt.Errorf("%s slot %d: tag %#x, record's hash %#x", name, i, s.tag, tag)
 			}
 			for j := int(s.tag) & mask; j != i; j = (j + 1) & mask {
 				if slots[j].ref == slotEmpty {
@@ -77,21 +83,33 @@ func checkInvariants(t *Table) error {
 		}
 		return live, nil
 	}
-	n, err := walk("cur", t.cur, false, 0)
+	n, err := walk("cur", x.cur, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	if n != x.curCount {
+		return nil, fmt.Errorf("cur holds %d keys, curCount %d", n, x.curCount)
+	}
+	if x.old != nil {
+		n, err := walk("old", x.old, true, x.oldCursor)
+		if err != nil {
+			return nil, err
+		}
+		if n != x.oldCount || n == 0 {
+			return nil, fmt.Errorf("old holds %d keys, oldCount %d (an empty old table must be dropped)", n, x.oldCount)
+		}
+	}
+	return seen, nil
+}
+
+// checkInvariants verifies the table's internal structure.
+func checkInvariants(t *Table) error {
+	seen, err := checkIndex(&t.slotIndex, len(t.entries), func(id uint32) (uint32, bool) {
+		e := &t.entries[id]
+		return uint32(e.hash), e.kind != KindNone
+	})
 	if err != nil {
 		return err
-	}
-	if n != t.curCount {
-		return fmt.Errorf("cur holds %d keys, curCount %d", n, t.curCount)
-	}
-	if t.old != nil {
-		n, err := walk("old", t.old, true, t.oldCursor)
-		if err != nil {
-			return err
-		}
-		if n != t.oldCount || n == 0 {
-			return fmt.Errorf("old holds %d keys, oldCount %d (an empty old table must be dropped)", n, t.oldCount)
-		}
 	}
 	live, expires, blockBytes := 0, 0, 0
 	objUsed := make([]bool, len(t.objs))
@@ -517,7 +535,7 @@ func TestTableModel(t *testing.T) {
 }
 
 // TestTableRehashDrainsBeforeNextResize checks the arithmetic of
-// table_rehash.go for every table size: counting only the Adds that push the
+// index.go for every table size: counting only the Adds that push the
 // load up, the old table is walked before cur reaches its own grow threshold.
 func TestTableRehashDrainsBeforeNextResize(t *testing.T) {
 	growAt := func(slots int) int { return slots*tableGrowNum/tableGrowDen + 1 } // first count over the limit

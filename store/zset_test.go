@@ -121,34 +121,108 @@ func TestZsetModel(t *testing.T) {
 	}
 }
 
+// checkDict verifies a dict's index against its records: every live record
+// indexed exactly once, under its key's tag, reachable from its home.
+func checkDict(d *dict) error {
+	seen, err := checkIndex(&d.slotIndex, d.IDs(), func(id uint32) (uint32, bool) {
+		if !d.Live(id) {
+			return 0, false
+		}
+		return uint32(tableHash(d.Key(id))), true
+	})
+	if err != nil {
+		return err
+	}
+	live := 0
+	for id := range uint32(d.IDs()) {
+		if d.Live(id) {
+			live++
+			if seen[id] != 1 {
+				return fmt.Errorf("live id %d indexed %d times", id, seen[id])
+			}
+		}
+	}
+	if live != d.Len() {
+		return fmt.Errorf("%d live records, Len %d", live, d.Len())
+	}
+	return nil
+}
+
+// The dict against a Go map, in phases that grow it to a target size and
+// shrink it back, so that the index grows and shrinks progressively many
+// times with Finds, Sets and Deletes landing during each rehash; the
+// structure is checked throughout and no resize may find the previous
+// rehash unfinished.
 func TestDictModel(t *testing.T) {
 	seed := testSeed(t)
 	rnd := rand.New(rand.NewPCG(uint64(seed), 9))
 	d := newDict(0)
 	model := map[string]string{}
-	for step := range 200000 {
-		k := fmt.Sprintf("key%d", rnd.IntN(5000))
-		switch rnd.IntN(3) {
-		case 0, 1:
-			v := bytes.Repeat([]byte{'v'}, rnd.IntN(20))
-			_, added := d.Set([]byte(k), v)
-			if _, had := model[k]; had == added {
-				t.Fatalf("step %d: set %s added=%v", step, k, added)
-			}
-			model[k] = string(v)
-		default:
-			id, ok := d.Find([]byte(k))
-			if _, had := model[k]; had != ok {
-				t.Fatalf("step %d: find %s = %v", step, k, ok)
-			}
-			if ok {
+	keys := []string{} // the model's keys, for picking one to delete
+	rehashes, step := 0, 0
+	for _, target := range []int{3000, 10, 20000, 0, 500, 5000, 40} {
+		for len(model) != target {
+			step++
+			k := fmt.Sprintf("key%d", rnd.IntN(3*max(target, len(model))+1))
+			grow := len(model) < target
+			// Growing: half Sets, a quarter Deletes; shrinking: a quarter
+			// Sets, half Deletes; Finds in the rest.
+			switch op := rnd.IntN(4); {
+			case op == 0 || op == 1 && grow:
+				v := bytes.Repeat([]byte{'v'}, rnd.IntN(20))
+				_, added := d.Set([]byte(k), v)
+				if _, had := model[k]; had == added {
+					t.Fatalf("step %d: set %s added=%v", step, k, added)
+				}
+				if added {
+					keys = append(keys, k)
+				}
+				model[k] = string(v)
+			case op <= 2 && len(keys) > 0:
+				// Delete a present key.
+				i := rnd.IntN(len(keys))
+				k = keys[i]
+				keys[i] = keys[len(keys)-1]
+				keys = keys[:len(keys)-1]
+				id, ok := d.Find([]byte(k))
+				if !ok {
+					t.Fatalf("step %d: find %s: missing", step, k)
+				}
 				d.Delete(id)
 				delete(model, k)
+			default:
+				id, ok := d.Find([]byte(k))
+				v, had := model[k]
+				if had != ok || ok && string(d.Val(id)) != v {
+					t.Fatalf("step %d: find %s = %v, model %v", step, k, ok, had)
+				}
+			}
+			if d.Len() != len(model) {
+				t.Fatalf("step %d: len %d, model %d", step, d.Len(), len(model))
+			}
+			if d.Rehashing() {
+				rehashes++
+			}
+			if step%997 == 0 || d.Rehashing() && rnd.IntN(50) == 0 {
+				if err := checkDict(d); err != nil {
+					t.Fatalf("step %d: %v", step, err)
+				}
 			}
 		}
-		if d.Len() != len(model) {
-			t.Fatalf("step %d: len %d, model %d", step, d.Len(), len(model))
+		if err := checkDict(d); err != nil {
+			t.Fatalf("phase to %d, step %d: %v", target, step, err)
 		}
+		for k, v := range model {
+			if id, ok := d.Find([]byte(k)); !ok || string(d.Val(id)) != v {
+				t.Fatalf("phase to %d: %s missing or wrong", target, k)
+			}
+		}
+	}
+	if d.syncFinishes != 0 {
+		t.Fatalf("%d resizes found the previous rehash unfinished", d.syncFinishes)
+	}
+	if rehashes == 0 {
+		t.Fatal("no operation ran during a rehash: the test does not test it")
 	}
 	n := 0
 	for id := range uint32(d.IDs()) {

@@ -1,20 +1,29 @@
 package store
 
-// Progressive resizing of the index.
+// slotIndex is the index of the keyspace Table and of the large collections'
+// dict: an open-addressed table of slots with linear probing and a
+// power-of-two size, resized progressively. Its owner keeps the records the
+// slots point to and does its own lookups (comparing keys is the owner's
+// business); slotIndex owns the slot arrays, their counts and the resizing.
+// The Table's slot arrays are off-heap (maps); a dict's are on the Go heap
+// (maps == nil), where they cost the GC nothing to scan since slots hold no
+// pointers.
 //
-// The index is an open-addressed table of slots with linear probing and a
-// power-of-two size. It grows x2 when the keys exceed 3/4 of the slots and
-// shrinks x4 when they fall below 1/16 (never below tableSlotsMin). Resizing
-// a table of millions of slots at once would stall every client for
-// milliseconds, so a resize only allocates the new table ("cur") and keeps
-// the previous one ("old"); the keys move over a few at a time:
+// Progressive resizing. The index grows x2 when the keys exceed 3/4 of the
+// slots and shrinks x4 when they fall below 1/16 (never below
+// tableSlotsMin). Resizing a table of millions of slots at once would stall
+// every client for milliseconds, so a resize only allocates the new table
+// ("cur") and keeps the previous one ("old"); the keys move over a few at a
+// time:
 //
 //   - Every Find, Add and Remove first migrates the slots of old under a
 //     cursor, at most rehashSlotsPerOp of them, and the event loop calls
-//     RehashStep once per turn for more. As Redis's dict.c bounds a step to
-//     N*10 empty buckets so that a sparse table cannot make one step
-//     unbounded, the bound here is on slots visited, live or empty, so a step
-//     costs the same whatever the load.
+//     RehashStep once per turn for more (the keyspace's tables; a
+//     collection's dict moves only when it is used, as Redis's dicts of
+//     hashes and sets do). As Redis's dict.c bounds a step to N*10 empty
+//     buckets so that a sparse table cannot make one step unbounded, the
+//     bound here is on slots visited, live or empty, so a step costs the
+//     same whatever the load.
 //   - Add inserts only into cur; lookups check cur, then old. A key is in
 //     exactly one of them at any moment, so a lookup sees it exactly once.
 //   - In cur, Remove uses backward-shift deletion: the following slots of the
@@ -24,7 +33,7 @@ package store
 //     inserted into, so a tombstone can only lengthen nothing, and it keeps
 //     the probe chains of the keys still waiting there intact (an empty slot
 //     in the middle of a chain would hide the keys after it). Migration
-//     reads only the slot (the new home is tag & newMask), never the entry.
+//     reads only the slot (the new home is tag & newMask), never the record.
 //   - old is dropped as soon as its last key leaves (by migration or Remove),
 //     often well before the cursor reaches its end.
 //
@@ -49,7 +58,26 @@ package store
 // So a grow always finds old gone. Should that reasoning ever be broken by a
 // change of ratios, startRehash finishes old synchronously (correct, just a
 // pause) and counts it in syncFinishes; TestTableRehashDrainsBeforeNextResize
-// checks the arithmetic for every size and the model test checks the counter.
+// checks the arithmetic for every size and the model tests check the counter.
+type slotIndex struct {
+	// len(cur) is the power-of-two size (an off-heap mapping's cap may hold
+	// more). Outside a rehash only cur is in use; during one, old holds the
+	// slots not yet migrated.
+	cur       []slot
+	old       []slot
+	oldCursor int // next old slot to migrate
+	curCount  int // live slots in cur
+	oldCount  int // live slots in old
+
+	// maps records the off-heap mappings of cur and old (the Table's, which
+	// it shares with its other arrays); nil puts them on the Go heap.
+	maps *offheapSet
+
+	// syncFinishes counts resizes that found the previous rehash unfinished
+	// and had to complete it synchronously. The ratios above make it
+	// impossible; tests assert it stays 0.
+	syncFinishes int
+}
 
 const (
 	// tableSlotsMin is the smallest index; shrinking stops there.
@@ -68,7 +96,7 @@ const (
 // loop calls it once per turn) and reports whether a rehash is still in
 // progress. When none is, it starts a shrink that had to wait for the
 // previous rehash to finish.
-func (t *Table) RehashStep(maxSlots int) bool {
+func (t *slotIndex) RehashStep(maxSlots int) bool {
 	if t.old != nil && maxSlots > 0 {
 		t.rehashStep(maxSlots)
 	}
@@ -77,18 +105,84 @@ func (t *Table) RehashStep(maxSlots int) bool {
 }
 
 // Rehashing reports whether two index tables are in use.
-func (t *Table) Rehashing() bool { return t.old != nil }
+func (t *slotIndex) Rehashing() bool { return t.old != nil }
+
+// Len is the number of live slots.
+func (t *slotIndex) Len() int { return t.curCount + t.oldCount }
+
+// init makes an empty index of tableSlotsMin slots. What it held must be
+// freed already (the Table's Clear frees every mapping; a dict's arrays are
+// the GC's).
+func (t *slotIndex) init(maps *offheapSet) {
+	*t = slotIndex{maps: maps, syncFinishes: t.syncFinishes}
+	t.cur = t.alloc(tableSlotsMin)
+}
+
+func (t *slotIndex) alloc(n int) []slot {
+	if t.maps == nil {
+		return make([]slot, n)
+	}
+	return offheapSetAlloc[slot](t.maps, n)
+}
+
+func (t *slotIndex) free(s []slot) {
+	if t.maps != nil && s != nil {
+		offheapSetFree(t.maps, s)
+	}
+}
+
+// step is the migration every Find, Add and Remove does first.
+func (t *slotIndex) step() {
+	if t.old != nil {
+		t.rehashStep(rehashSlotsPerOp)
+	}
+}
+
+// insert adds the slot of a new key (ref = id+1), growing first when the
+// key would pass the load limit.
+func (t *slotIndex) insert(tag, ref uint32) {
+	if (t.Len()+1)*tableGrowDen > len(t.cur)*tableGrowNum {
+		t.startRehash(len(t.cur) * 2)
+	}
+	slotInsert(t.cur, slot{tag: tag, ref: ref})
+	t.curCount++
+}
+
+// remove deletes the slot of a key from whichever table holds it and
+// reports whether it was found.
+func (t *slotIndex) remove(tag, ref uint32) bool {
+	if slotDelete(t.cur, tag, ref) {
+		t.curCount--
+		return true
+	}
+	if t.old != nil && slotTombstone(t.old, tag, ref) {
+		t.oldCount--
+		if t.oldCount == 0 {
+			t.finishRehash()
+		}
+		return true
+	}
+	return false
+}
+
+// memoryBytes is what the slot arrays take.
+func (t *slotIndex) memoryBytes() int {
+	if t.maps == nil {
+		return (cap(t.cur) + cap(t.old)) * 8
+	}
+	return offheapMappedBytes[slot](cap(t.cur)) + offheapMappedBytes[slot](cap(t.old))
+}
 
 // startRehash makes cur a new table of n slots and the previous one old.
 // The new table is a fresh mapping (zeroed pages, touched as keys arrive).
-func (t *Table) startRehash(n int) {
+func (t *slotIndex) startRehash(n int) {
 	if t.old != nil {
 		// Unreachable with the ratios above; see the comment at the top.
 		t.syncFinishes++
 		t.rehashStep(len(t.old))
 	}
 	t.old, t.oldCount, t.oldCursor = t.cur, t.curCount, 0
-	t.cur, t.curCount = offheapSetAlloc[slot](t.maps, n), 0
+	t.cur, t.curCount = t.alloc(n), 0
 	if t.oldCount == 0 {
 		t.finishRehash()
 	}
@@ -96,7 +190,7 @@ func (t *Table) startRehash(n int) {
 
 // rehashStep visits up to maxSlots slots of old from the cursor and moves
 // their keys to cur.
-func (t *Table) rehashStep(maxSlots int) {
+func (t *slotIndex) rehashStep(maxSlots int) {
 	old := t.old
 	i := t.oldCursor
 	end := len(old)
@@ -122,15 +216,16 @@ func (t *Table) rehashStep(maxSlots int) {
 	}
 }
 
-// finishRehash unmaps old: its memory goes back to the kernel at once.
-func (t *Table) finishRehash() {
-	offheapSetFree(t.maps, t.old)
+// finishRehash frees old (off-heap, its memory goes back to the kernel at
+// once).
+func (t *slotIndex) finishRehash() {
+	t.free(t.old)
 	t.old, t.oldCursor = nil, 0
 }
 
 // maybeShrink starts a shrink when the load is under 1/tableShrinkBelowDen,
 // unless a rehash is in progress (then it waits; see the top of the file).
-func (t *Table) maybeShrink() {
+func (t *slotIndex) maybeShrink() {
 	n := len(t.cur)
 	if t.old == nil && n > tableSlotsMin && t.curCount*tableShrinkBelowDen < n {
 		t.startRehash(max(n/tableShrinkFactor, tableSlotsMin))
