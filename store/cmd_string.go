@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"strconv"
@@ -462,6 +463,13 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 		if ch == '_' || (i > 0 && b[i-1] == '0' && (ch == 'b' || ch == 'B' || ch == 'o' || ch == 'O')) {
 			return nil, false
 		}
+	}
+	// Go also takes a binary exponent after a decimal mantissa ("1p3"),
+	// which strtold reads as "1" followed by garbage: 'p' is an exponent
+	// only in a hex float.
+	if unsigned := bytes.TrimLeft(b, "+-"); bytes.ContainsAny(unsigned, "pP") &&
+		!(len(unsigned) > 1 && unsigned[0] == '0' && (unsigned[1] == 'x' || unsigned[1] == 'X')) {
+		return nil, false
 	}
 	text := string(b)
 	// strtold spells infinity "inf" or "infinity" in any case; ParseFloat
