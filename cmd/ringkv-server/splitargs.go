@@ -52,8 +52,7 @@ func splitArgs(line string) (args []string, ok bool) {
 						cur = append(cur, e)
 					}
 				case c == '"':
-					// The closing quote must be followed by a blank.
-					if i+1 < len(line) && !isSpace(line[i+1]) {
+					if !endsToken(line, i+1) {
 						return nil, false
 					}
 					i++
@@ -71,7 +70,7 @@ func splitArgs(line string) (args []string, ok bool) {
 					i++
 					cur = append(cur, '\'')
 				case c == '\'':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
+					if !endsToken(line, i+1) {
 						return nil, false
 					}
 					i++
@@ -99,6 +98,10 @@ func splitArgs(line string) (args []string, ok bool) {
 		args = append(args, string(cur))
 	}
 }
+
+// endsToken reports whether a closing quote may stand before line[i]: it
+// must be followed by a blank or the end of the line.
+func endsToken(line string, i int) bool { return i == len(line) || isSpace(line[i]) }
 
 // isSpace is C's isspace in the C locale.
 func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
