@@ -151,6 +151,7 @@ func (s *Server) aofStart() error {
 				s.cfg.Logger.Printf("AOF: a replayed %s answered %q (ignored, as Redis does)", cmd.Name, strings.TrimSpace(string(ctx.Out)))
 			}
 		}
+		s.store.ReleaseDead() // nothing reads what the command dropped: no turn to wait for
 		return nil
 	}
 	st, err := aof.Load(aof.LoadOptions{Dir: s.aofDir(), Filename: s.cfg.AOF.Filename,

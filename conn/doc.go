@@ -9,7 +9,10 @@
 // reply buffer. After the batch, flush starts one send per client that has
 // replies: every reply of the batch leaves in one send, and at most one send
 // per socket is in flight (the ring's contract). The next Wait submits those
-// sends together with anything else queued. Every few milliseconds the loop
+// sends together with anything else queued. The turn ends by releasing the
+// collections its commands deleted or overwrote (store.ReleaseDead): until
+// then a command, the log and the replies may still read them. Every few
+// milliseconds the loop
 // passes through the Go scheduler (loopYieldMs), so that the runtime's sysmon
 // does not take it for a runaway goroutine and poll the loop's core.
 //

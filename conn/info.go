@@ -319,15 +319,17 @@ func histPercentile(h *[40]int64, q float64) float64 {
 	return float64(int64(1) << (len(h) - 1))
 }
 
-// usedMemory is used_memory: the keyspace's bytes plus the Go heap in use
-// outside it is not separable, so it is the heap in use, at least the
-// keyspace's own accounting.
+// usedMemory is used_memory: what the keyspace maps off the Go heap (its
+// tables and its large collections' arrays) plus the Go heap in use, which
+// holds everything else (small collections, record chunks, clients). The
+// tables' few heap arrays (objs, free lists) are counted twice: a few bytes
+// per key at most.
 func usedMemory(st *store.Store, ms *runtime.MemStats) int64 {
 	used := int64(0)
 	for i := range store.NumDBs {
 		used += int64(st.DB(i).MemoryBytes())
 	}
-	return max(used, int64(ms.HeapAlloc))
+	return used + int64(ms.HeapAlloc)
 }
 
 func totalSystemMemory() int64 {

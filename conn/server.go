@@ -217,6 +217,9 @@ func (s *Server) Run() error {
 		s.cron()          // admin.go
 		s.aofAfterBatch() // the turn's log written; under always its fsync submitted, dependent replies held
 		s.flush()
+		// Last: the turn's commands, log and replies may read what they
+		// deleted or overwrote until here (store/collmem.go).
+		s.store.ReleaseDead()
 	}
 	s.cfg.Logger.Printf("shutting down: %d clients", s.nclients)
 	s.aofDrain() // the AOF's files are closed next (aofStop): not under the ring's fsync

@@ -28,28 +28,34 @@ func (d *dict) clone() *dict {
 	if d == nil {
 		return nil
 	}
-	c := *d
-	c.cur, c.old = slices.Clone(d.cur), slices.Clone(d.old)
-	c.recs = slices.Clone(d.recs)
-	c.free = slices.Clone(d.free)
-	c.data = slices.Clone(d.data)
-	return &c
+	maps := newOffheapSet()
+	c := &dict{slotIndex: d.slotIndex, free: slices.Clone(d.free), waste: d.waste}
+	c.maps, c.syncFinishes = maps, 0
+	c.cur, c.old = collClone(maps, d.cur), collClone(maps, d.old)
+	c.recs = collClone(maps, d.recs)
+	c.data = d.data
+	c.data.chunks = make([][]byte, len(d.data.chunks))
+	for i, ch := range d.data.chunks {
+		c.data.chunks[i] = append(make([]byte, 0, cap(ch)), ch...)
+	}
+	offheapFreeOnCleanup(c, maps)
+	return c
 }
 
 func (h *hash) clone() *hash {
-	return &hash{lp: slices.Clone(h.lp), n: h.n, d: h.d.clone()}
+	return &hash{lp: slices.Clone(h.lp), n: h.n, collDict: collDict{d: h.d.clone()}}
 }
 
 func (s *set) clone() *set {
-	return &set{ints: slices.Clone(s.ints), d: s.d.clone()}
+	return &set{ints: slices.Clone(s.ints), collDict: collDict{d: s.d.clone()}}
 }
 
 func (z *zset) clone() *zset {
-	c := &zset{small: slices.Clone(z.small), d: z.d.clone()} // members are immutable strings
+	c := &zset{small: slices.Clone(z.small), collDict: collDict{d: z.d.clone()}} // members are immutable strings
 	if z.zsl != nil {
 		sl := *z.zsl
-		sl.nodes = slices.Clone(z.zsl.nodes)
-		sl.levels = slices.Clone(z.zsl.levels)
+		sl.nodes = collClone(c.d.maps, z.zsl.nodes)
+		sl.levels = collClone(c.d.maps, z.zsl.levels)
 		sl.freeNodes = slices.Clone(z.zsl.freeNodes)
 		for i := range sl.freeLevels {
 			sl.freeLevels[i] = slices.Clone(z.zsl.freeLevels[i])

@@ -304,6 +304,7 @@ func moveEntry(from *Table, src uint32, to *Table, key []byte) {
 	}
 	to.SetExpireAt(dst, from.ExpireAt(src))
 	to.entries[dst].lru = from.entries[src].lru
+	from.detachObj(src) // the value is dst's now: Remove must not release it
 	from.Remove(src)
 }
 

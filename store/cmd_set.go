@@ -268,6 +268,7 @@ func setFromMembers(members [][]byte) *set {
 func (s *Store) storeSet(c *Ctx, dst []byte, st *set) {
 	t, id, found := s.lookup(c, dst)
 	if st.Len() == 0 {
+		st.release() // not stored
 		if found {
 			t.Remove(id)
 			s.Stats.Dirty++
@@ -339,7 +340,9 @@ func sintercardCmd(s *Store, c *Ctx, argv [][]byte) {
 func sunionCmd(s *Store, c *Ctx, argv [][]byte) {
 	sets, ok := s.setOpSets(c, argv[1:], false)
 	if ok {
-		appendSet(c, sunion(sets))
+		res := sunion(sets)
+		appendSet(c, res)
+		res.release() // a result not stored: its memory goes now (collmem.go)
 	}
 }
 
@@ -353,7 +356,9 @@ func sunionstoreCmd(s *Store, c *Ctx, argv [][]byte) {
 func sdiffCmd(s *Store, c *Ctx, argv [][]byte) {
 	sets, ok := s.setOpSets(c, argv[1:], false)
 	if ok {
-		appendSet(c, sdiff(sets))
+		res := sdiff(sets)
+		appendSet(c, res)
+		res.release() // a result not stored: its memory goes now (collmem.go)
 	}
 }
 

@@ -4,42 +4,64 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
 // dict is the large form of hashes, sets and sorted sets' member index: a
-// hash table from byte strings to byte strings that holds no pointers, so a
-// million fields cost the garbage collector three allocations to scan, not
-// a million.
+// hash table from byte strings to byte strings that holds no pointers but
+// its record chunks', so a million fields cost the garbage collector a few
+// hundred pointers to scan, not a million.
 //
 // Layout:
-//   - data is an append-only arena of records, each [uvarint klen][uvarint
-//     vlen][key][val]. A record that is deleted, or whose value changes
-//     length, leaves its bytes behind as waste; once waste passes half of
-//     data the live records are copied into a fresh arena (compact).
+//   - data holds the records, each [uvarint klen][uvarint vlen][key][val],
+//     in chunks on the Go heap (dictData). A record that is deleted, or
+//     whose value changes length, leaves its bytes behind as waste; once
+//     waste passes half of the bytes carved the live records are copied
+//     into fresh chunks (compact). Chunks never move, so a view into one
+//     stays valid while it is referenced; the validity the API promises is
+//     shorter (see Key).
 //   - recs maps a record id to its offset in data (dictFree for a free id).
 //     Ids are stable for the life of a field (compaction moves bytes, not
 //     ids), so an id is a SCAN cursor that returns a field present for the
 //     whole scan exactly once. Free ids are reused.
-//   - the index is the keyspace's (slotIndex, index.go) on the Go heap: slots
-//     of tag (the low 32 bits of the key's hash) and id+1, resized
-//     progressively, so that no HSET or ZADD waits for a million-slot copy:
-//     each Find, Add and Delete moves at most rehashSlotsPerOp slots.
+//   - the index is the keyspace's (slotIndex, index.go): slots of tag (the
+//     low 32 bits of the key's hash) and id+1, resized progressively, so
+//     that no HSET or ZADD waits for a million-slot copy: each Find, Add
+//     and Delete moves at most rehashSlotsPerOp slots.
 //
-// The arena and recs still grow by append (a memmove at each doubling, far
-// cheaper than re-inserting every slot) and compact in one pass.
+// recs and the index slots (and a sorted set's skip list arrays) move into
+// mappings of their own, in maps, once they pass collOffheapMinBytes
+// (collmem.go); a dict that leaves the keyspace is released (release).
 type dict struct {
-	slotIndex
-	recs  []uint64
-	free  []uint32
-	data  []byte
-	waste int
+	slotIndex // its maps holds every mapping of the collection
+	recs      []uint64
+	free      []uint32
+	data      dictData
+	waste     int
+}
+
+// dictData is the record chunks. A record's offset is its chunk's index
+// << 32 | its position in the chunk; a record never spans two chunks. The
+// chunk being filled starts small and doubles up to dictChunkBytes (a
+// small dict stays small); a record longer than dictChunkRecordMax gets a
+// chunk of its own, so that a chunk's unused tail stays under a quarter.
+type dictData struct {
+	chunks   [][]byte
+	fill     int // index of the chunk being filled; -1 for none
+	carved   int // bytes handed out: live records and waste
+	capBytes int // the chunks' capacity, for MemoryBytes
 }
 
 const (
 	dictFree = math.MaxUint64
 	// dictCompactMin: below this much waste compaction is not worth a copy.
 	dictCompactMin = 4096
+	// dictChunkBytes is the size of a full record chunk; dictChunkMinBytes
+	// the first size of a dict's first chunk.
+	dictChunkBytes     = 64 << 10
+	dictChunkMinBytes  = 256
+	dictChunkRecordMax = dictChunkBytes / 4
 )
 
 func newDict(hint int) *dict {
@@ -47,12 +69,52 @@ func newDict(hint int) *dict {
 	for n*tableGrowNum < hint*tableGrowDen {
 		n *= 2
 	}
-	return &dict{slotIndex: slotIndex{cur: make([]slot, n)}}
+	maps := newOffheapSet()
+	d := &dict{slotIndex: slotIndex{maps: maps, coll: true}, data: dictData{fill: -1}}
+	d.cur = d.alloc(n)
+	// The safety net for a dict dropped without release (collmem.go).
+	offheapFreeOnCleanup(d, maps)
+	return d
 }
+
+// alloc carves n bytes for a record and returns its offset and its bytes.
+func (a *dictData) alloc(n int) (uint64, []byte) {
+	c := a.fill
+	switch {
+	case n > dictChunkRecordMax:
+		c = a.newChunk(n)
+	case c < 0:
+		c = a.newChunk(max(dictChunkMinBytes, n))
+		a.fill = c
+	case cap(a.chunks[c])-len(a.chunks[c]) < n:
+		if cur := cap(a.chunks[c]); cur < dictChunkBytes {
+			// A dict's first chunks double: a new, bigger one replaces the
+			// chunk being filled (the old one keeps its records).
+			c = a.newChunk(min(dictChunkBytes, max(2*cur, n)))
+		} else {
+			c = a.newChunk(dictChunkBytes)
+		}
+		a.fill = c
+	}
+	b := a.chunks[c]
+	pos := len(b)
+	a.chunks[c] = b[:pos+n]
+	a.carved += n
+	return uint64(c)<<32 | uint64(pos), a.chunks[c][pos : pos+n : pos+n]
+}
+
+func (a *dictData) newChunk(n int) int {
+	a.chunks = append(a.chunks, make([]byte, 0, n))
+	a.capBytes += n
+	return len(a.chunks) - 1
+}
+
+// bytesAt is the chunk from the record at off to the chunk's end.
+func (a *dictData) bytesAt(off uint64) []byte { return a.chunks[off>>32][uint32(off):] }
 
 // record decodes the record at off.
 func (d *dict) record(off uint64) (key, val []byte) {
-	b := d.data[off:]
+	b := d.data.bytesAt(off)
 	kl, n1 := binary.Uvarint(b)
 	vl, n2 := binary.Uvarint(b[n1:])
 	b = b[n1+n2:]
@@ -60,7 +122,7 @@ func (d *dict) record(off uint64) (key, val []byte) {
 }
 
 func (d *dict) recordLen(off uint64) int {
-	b := d.data[off:]
+	b := d.data.bytesAt(off)
 	kl, n1 := binary.Uvarint(b)
 	vl, n2 := binary.Uvarint(b[n1:])
 	return n1 + n2 + int(kl) + int(vl)
@@ -99,13 +161,17 @@ func (d *dict) lookup(slots []slot, tag uint32, key []byte) (uint32, bool) {
 }
 
 func (d *dict) appendRecord(key, val []byte) uint64 {
-	off := uint64(len(d.data))
-	d.data = binary.AppendUvarint(d.data, uint64(len(key)))
-	d.data = binary.AppendUvarint(d.data, uint64(len(val)))
-	d.data = append(d.data, key...)
-	d.data = append(d.data, val...)
+	n := uvarintLen(uint64(len(key))) + uvarintLen(uint64(len(val))) + len(key) + len(val)
+	off, b := d.data.alloc(n)
+	b = binary.AppendUvarint(b[:0], uint64(len(key)))
+	b = binary.AppendUvarint(b, uint64(len(val)))
+	b = append(b, key...)
+	_ = append(b, val...)
 	return off
 }
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // Set stores val under key and reports whether key is new. key and val may
 // not alias d's memory.
@@ -127,7 +193,7 @@ func (d *dict) Add(key, val []byte) uint32 {
 		d.recs[id] = off
 	} else {
 		id = uint32(len(d.recs))
-		d.recs = append(d.recs, off)
+		d.recs = append(collGrow(d.maps, d.recs, 1), off)
 	}
 	d.insert(uint32(tableHash(key)), id+1)
 	return id
@@ -143,8 +209,8 @@ func (d *dict) SetVal(id uint32, val []byte) {
 		return
 	}
 	d.waste += d.recordLen(off)
-	// key is a view into data, which appendRecord may move: copy it first
-	// when it is long; short keys go through a stack buffer.
+	// key is a view into data, where appendRecord writes too: chunks do not
+	// move, but the copy keeps that from mattering here.
 	var tmp [64]byte
 	key := append(tmp[:0], k...)
 	d.recs[id] = d.appendRecord(key, val)
@@ -168,8 +234,14 @@ func (d *dict) Delete(id uint32) {
 		d.free = append(d.free, id)
 	}
 	if d.Len() == 0 {
-		*d = dict{slotIndex: d.slotIndex}
-		d.slotIndex.init(nil)
+		// Start again small. Only the dict's own mappings are freed: a
+		// sorted set's skip list shares maps and is still in use.
+		collFree(d.maps, d.recs)
+		d.slotIndex.free(d.cur)
+		d.slotIndex.free(d.old)
+		maps := d.maps
+		*d = dict{slotIndex: d.slotIndex, data: dictData{fill: -1}}
+		d.slotIndex.init(maps, true)
 		return
 	}
 	d.maybeShrink()
@@ -185,18 +257,22 @@ func (d *dict) DeleteKey(key []byte) bool {
 	return ok
 }
 
+// maybeCompact copies the live records into fresh chunks once waste passes
+// half of the bytes carved. Views into the old chunks stay readable (the GC
+// frees them once unreferenced).
 func (d *dict) maybeCompact() {
-	if d.waste < dictCompactMin || d.waste*2 < len(d.data) {
+	if d.waste < dictCompactMin || d.waste*2 < d.data.carved {
 		return
 	}
-	data := make([]byte, 0, len(d.data)-d.waste+len(d.data)/8)
+	data := dictData{fill: -1}
 	for id, off := range d.recs {
 		if off == dictFree {
 			continue
 		}
 		n := d.recordLen(off)
-		d.recs[id] = uint64(len(data))
-		data = append(data, d.data[off:off+uint64(n)]...)
+		noff, b := data.alloc(n)
+		copy(b, d.data.bytesAt(off)[:n])
+		d.recs[id] = noff
 	}
 	d.data, d.waste = data, 0
 }
@@ -242,7 +318,16 @@ func (d *dict) Random(rnd *rand.Rand) uint32 {
 
 // MemoryBytes approximates what d holds.
 func (d *dict) MemoryBytes() int {
-	return d.slotIndex.memoryBytes() + cap(d.recs)*8 + cap(d.free)*4 + cap(d.data)
+	return d.slotIndex.memoryBytes() + collBytes(d.maps, d.recs) + cap(d.free)*4 + d.data.capBytes
+}
+
+// release frees every mapping in maps, the skip list's of a sorted set
+// included (collmem.go).
+func (d *dict) release() {
+	d.maps.freeAll()
+	// Anything that still used d would now find nil arrays and panic,
+	// rather than read memory that is gone.
+	*d = dict{}
 }
 
 // removeMembers removes members from the collection held by entry id of t

@@ -20,8 +20,8 @@ var (
 // they were first set); past the thresholds it becomes a dict, for good.
 type hash struct {
 	lp []byte
-	n  int   // fields in lp
-	d  *dict // nil while small
+	n  int // fields in lp
+	collDict
 }
 
 func (h *hash) Len() int {
@@ -141,7 +141,8 @@ func (h *hash) Delete(field []byte) bool {
 func (h *hash) convert() {
 	d := newDict(h.n + 1)
 	h.ForEach(func(f, v []byte) bool { d.Add(f, v); return true })
-	h.d, h.lp, h.n = d, nil, 0
+	h.large(d)
+	h.lp, h.n = nil, 0
 }
 
 // ForEach calls fn for each field in order until it returns false.

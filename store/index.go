@@ -6,8 +6,7 @@ package store
 // slots point to and does its own lookups (comparing keys is the owner's
 // business); slotIndex owns the slot arrays, their counts and the resizing.
 // The Table's slot arrays are off-heap (maps); a dict's are on the Go heap
-// (maps == nil), where they cost the GC nothing to scan since slots hold no
-// pointers.
+// while small and in maps past collOffheapMinBytes (coll, collmem.go).
 //
 // Progressive resizing. The index grows x2 when the keys exceed 3/4 of the
 // slots and shrinks x4 when they fall below 1/16 (never below
@@ -69,9 +68,11 @@ type slotIndex struct {
 	curCount  int // live slots in cur
 	oldCount  int // live slots in old
 
-	// maps records the off-heap mappings of cur and old (the Table's, which
-	// it shares with its other arrays); nil puts them on the Go heap.
+	// maps records the off-heap mappings of cur and old, shared with the
+	// owner's other arrays. coll: the owner is a collection, whose small
+	// arrays stay on the Go heap (collAlloc).
 	maps *offheapSet
+	coll bool
 
 	// syncFinishes counts resizes that found the previous rehash unfinished
 	// and had to complete it synchronously. The ratios above make it
@@ -113,23 +114,19 @@ func (t *slotIndex) Len() int { return t.curCount + t.oldCount }
 // init makes an empty index of tableSlotsMin slots. What it held must be
 // freed already (the Table's Clear frees every mapping; a dict's arrays are
 // the GC's).
-func (t *slotIndex) init(maps *offheapSet) {
-	*t = slotIndex{maps: maps, syncFinishes: t.syncFinishes}
+func (t *slotIndex) init(maps *offheapSet, coll bool) {
+	*t = slotIndex{maps: maps, coll: coll, syncFinishes: t.syncFinishes}
 	t.cur = t.alloc(tableSlotsMin)
 }
 
 func (t *slotIndex) alloc(n int) []slot {
-	if t.maps == nil {
-		return make([]slot, n)
+	if t.coll {
+		return collAlloc[slot](t.maps, n)
 	}
 	return offheapSetAlloc[slot](t.maps, n)
 }
 
-func (t *slotIndex) free(s []slot) {
-	if t.maps != nil && s != nil {
-		offheapSetFree(t.maps, s)
-	}
-}
+func (t *slotIndex) free(s []slot) { collFree(t.maps, s) }
 
 // step is the migration every Find, Add and Remove does first.
 func (t *slotIndex) step() {
@@ -167,10 +164,7 @@ func (t *slotIndex) remove(tag, ref uint32) bool {
 
 // memoryBytes is what the slot arrays take.
 func (t *slotIndex) memoryBytes() int {
-	if t.maps == nil {
-		return (cap(t.cur) + cap(t.old)) * 8
-	}
-	return offheapMappedBytes[slot](cap(t.cur)) + offheapMappedBytes[slot](cap(t.old))
+	return collBytes(t.maps, t.cur) + collBytes(t.maps, t.old)
 }
 
 // startRehash makes cur a new table of n slots and the previous one old.

@@ -133,6 +133,12 @@ func offheapFail(op string, mapped int, err error) {
 type offheapSet struct {
 	mapped map[unsafe.Pointer]int // mapping address -> mapped bytes
 	bytes  int                    // sum of mapped
+	// acct, when set, counts the same bytes again: a Table's collBytes while
+	// the collection owning the set is one of its values (collmem.go). Only
+	// the owner goroutine sets it, and only on a set whose owner is
+	// reachable, so a cleanup (which runs once the owner is unreachable)
+	// never finds it set.
+	acct *int
 }
 
 func newOffheapSet() *offheapSet { return &offheapSet{mapped: map[unsafe.Pointer]int{}} }
@@ -172,6 +178,18 @@ func offheapSetFree[T any](set *offheapSet, s []T) {
 func (set *offheapSet) add(addr unsafe.Pointer, mapped int) {
 	set.mapped[addr] = mapped
 	set.bytes += mapped
+	if set.acct != nil {
+		*set.acct += mapped
+	}
+}
+
+// holds reports whether s is one of set's mappings (not a Go heap slice).
+func offheapHolds[T any](set *offheapSet, s []T) bool {
+	if set == nil || cap(s) == 0 {
+		return false
+	}
+	_, ok := set.mapped[offheapAddr(s)]
+	return ok
 }
 
 func (set *offheapSet) remove(addr unsafe.Pointer) {
@@ -181,6 +199,9 @@ func (set *offheapSet) remove(addr unsafe.Pointer) {
 	}
 	delete(set.mapped, addr)
 	set.bytes -= n
+	if set.acct != nil {
+		*set.acct -= n
+	}
 }
 
 // freeAll unmaps every mapping in set; set stays usable (empty).
@@ -189,6 +210,9 @@ func (set *offheapSet) freeAll() {
 		offheapUnmap(addr, n)
 	}
 	clear(set.mapped)
+	if set.acct != nil {
+		*set.acct -= set.bytes
+	}
 	set.bytes = 0
 }
 

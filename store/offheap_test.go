@@ -18,7 +18,7 @@ import (
 // offheapTypes are the element types this package maps off the Go heap. Each
 // must hold no Go pointers (TestOffheapPointerFree); TestOffheapTypesListed
 // keeps the list complete.
-var offheapTypes = []any{entry{}, slot{}, byte(0)}
+var offheapTypes = []any{entry{}, slot{}, byte(0), uint64(0), zslNode{}, zslLevel{}}
 
 // typeHasPointers reports whether a value of typ can hold a Go pointer.
 func typeHasPointers(typ reflect.Type) bool {
@@ -65,11 +65,11 @@ func TestOffheapTypesListed(t *testing.T) {
 	listed["byte"] = listed["uint8"]
 	// Explicit instantiations (offheapSetAlloc[slot]); calls that infer T
 	// take a slice that one of these made, or a field checked below.
-	inst := regexp.MustCompile(`offheap\w*\[(\w+)\]\(`)
+	inst := regexp.MustCompile(`(?:offheap|coll)\w*\[(\w+)\]\(`)
 	files, _ := filepath.Glob("*.go")
 	found := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") || f == "offheap.go" { // offheap.go: the generic T
+		if strings.HasSuffix(f, "_test.go") || f == "offheap.go" || f == "collmem.go" { // the generic T
 			continue
 		}
 		src, err := os.ReadFile(f)
@@ -89,6 +89,9 @@ func TestOffheapTypesListed(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeOf(Table{}.entries).Elem(), reflect.TypeOf(Table{}.cur).Elem(),
 		reflect.TypeOf(arena{}.chunks).Elem().Elem(),
+		// collGrow and collClone infer T from these fields.
+		reflect.TypeOf(dict{}.recs).Elem(), reflect.TypeOf(zskiplist{}.nodes).Elem(),
+		reflect.TypeOf(zskiplist{}.levels).Elem(),
 	} {
 		if !listed[typ.Name()] {
 			t.Errorf("off-heap field of %v: add it to offheapTypes", typ)

@@ -17,12 +17,12 @@ var SetMaxIntsetEntries = 512
 // a dict with empty values, for good (Redis 7.0 has no listpack sets).
 type set struct {
 	ints []int64
-	d    *dict
+	collDict
 }
 
 func newSet(hint int, allInts bool) *set {
 	if !allInts || hint > SetMaxIntsetEntries {
-		return &set{d: newDict(hint)}
+		return &set{collDict: collDict{d: newDict(hint)}}
 	}
 	return &set{}
 }
@@ -83,7 +83,8 @@ func (s *set) convert() {
 	for _, v := range s.ints {
 		d.Add(strconv.AppendInt(tmp[:0], v, 10), nil)
 	}
-	s.d, s.ints = d, nil
+	s.large(d)
+	s.ints = nil
 }
 
 // Remove removes m and reports whether it was there.

@@ -68,6 +68,9 @@ type Store struct {
 	wheel  *expire.Wheel
 	rnd    *rand.Rand
 	Stats  Stats
+	// dead is the collections the tables dropped in this loop turn, to be
+	// released at its end (ReleaseDead).
+	dead []collection
 	// fire is fireTimer bound once, so Advance gets no new closure per turn.
 	fire      func(uint64)
 	fireNowMs int64
@@ -104,6 +107,7 @@ func New() *Store {
 		t := NewTable()
 		t.attachWheel(s.wheel, uint32(i))
 		t.clock = &s.lruClock
+		t.dead = &s.dead
 		s.dbs[i], s.tables[i] = t, t
 	}
 	return s
@@ -182,6 +186,20 @@ func (s *Store) RehashStep(slotsPerDB int) bool {
 		}
 	}
 	return busy
+}
+
+// ReleaseDead frees the memory of the collections the keyspace dropped
+// since the last call (collmem.go). The event loop calls it at the end of
+// every turn, once nothing of the turn can still read them.
+func (s *Store) ReleaseDead() {
+	if len(s.dead) == 0 {
+		return
+	}
+	for i, c := range s.dead {
+		c.release()
+		s.dead[i] = nil
+	}
+	s.dead = s.dead[:0]
 }
 
 // ReleaseIdle gives back the memory of emptied tables and of an empty timer

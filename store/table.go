@@ -76,6 +76,14 @@ type Table struct {
 	// maps records every mapping of entries, cur, old and the arena's
 	// chunks; a cleanup frees them when the Table is dropped unreachable.
 	maps *offheapSet
+
+	// collBytes counts the mapped bytes of the collections among objs
+	// (collmem.go). dead, when set (a Store's tables share the Store's), is
+	// where the collections this table drops wait to be released at the
+	// end of the loop turn; a table without one leaves them to the GC's
+	// cleanup.
+	collBytes int
+	dead      *[]collection
 }
 
 // Kind is the type of the value held by an entry.
@@ -175,7 +183,7 @@ func NewTable() *Table {
 // reset makes an empty table from t's maps, which must hold nothing.
 func (t *Table) reset() {
 	t.arena = newArena(t.maps)
-	t.slotIndex.init(t.maps)
+	t.slotIndex.init(t.maps, false)
 }
 
 // Expires returns the number of keys with a TTL.
@@ -400,6 +408,10 @@ func (t *Table) SetObj(id uint32, k Kind, v any) {
 		panic("BUG: store: SetObj of a free entry id")
 	}
 	if e.kind != KindString {
+		if old := t.objs[e.obj]; old != v {
+			t.dropValue(old)
+			t.attachValue(v)
+		}
 		t.objs[e.obj] = v
 		e.kind = k
 		return
@@ -425,6 +437,7 @@ func blockBytesFor(n int) int {
 }
 
 func (t *Table) allocObj(v any) uint32 {
+	t.attachValue(v)
 	if n := len(t.freeObjs); n > 0 {
 		i := t.freeObjs[n-1]
 		t.freeObjs = t.freeObjs[:n-1]
@@ -446,8 +459,39 @@ func (t *Table) dropObj(e *entry) {
 }
 
 func (t *Table) freeObj(i uint32) {
+	t.dropValue(t.objs[i])
 	t.objs[i] = nil // let the GC have it
 	t.freeObjs = append(t.freeObjs, i)
+}
+
+// attachValue makes a collection that becomes one of t's values count its
+// mapped bytes in t.collBytes.
+func (t *Table) attachValue(v any) {
+	if c, ok := v.(collection); ok {
+		c.setAcct(&t.collBytes)
+	}
+}
+
+// dropValue takes a value out of t's accounts and queues a large
+// collection for release at the end of the loop turn (collmem.go says why
+// not at once).
+func (t *Table) dropValue(v any) {
+	c, ok := v.(collection)
+	if !ok {
+		return
+	}
+	c.setAcct(nil)
+	if t.dead != nil && c.offheap() != nil {
+		*t.dead = append(*t.dead, c)
+	}
+}
+
+// detachObj takes entry id's object out of the table without dropping it:
+// moveEntry has given it to another key, which owns it now.
+func (t *Table) detachObj(id uint32) {
+	if e := &t.entries[id]; e.kind != KindString && e.kind != KindNone {
+		t.objs[e.obj] = nil
+	}
 }
 
 // ExpireAt returns the key's expiry time in unix ms, 0 for none.
@@ -606,9 +650,12 @@ func (t *Table) Clear() {
 			}
 		}
 	}
-	clock, maps := t.clock, t.maps
+	for _, v := range t.objs {
+		t.dropValue(v)
+	}
+	clock, maps, dead := t.clock, t.maps, t.dead
 	maps.freeAll()
-	*t = Table{maps: maps}
+	*t = Table{maps: maps, dead: dead}
 	t.reset()
 	t.wheel, t.num, t.clock = w, num, clock
 }
@@ -618,7 +665,7 @@ func (t *Table) Clear() {
 // object slots (not the objects themselves).
 func (t *Table) MemoryBytes() int {
 	const objBytes = int(unsafe.Sizeof(any(nil)))
-	return t.arena.memoryBytes() +
+	return t.arena.memoryBytes() + t.collBytes +
 		t.slotIndex.memoryBytes() +
 		offheapMappedBytes[entry](cap(t.entries)) + cap(t.freeIDs)*4 +
 		cap(t.objs)*objBytes + cap(t.freeObjs)*4

@@ -29,8 +29,8 @@ var (
 // a monotone predicate gives the rank of a score or lex bound in O(log n).
 type zset struct {
 	small []zsetEntry
-	d     *dict
-	zsl   *zskiplist
+	collDict
+	zsl *zskiplist
 }
 
 type zsetEntry struct {
@@ -47,7 +47,7 @@ func (e *zsetEntry) bytes() []byte { return unsafe.Slice(unsafe.StringData(e.mem
 func newZset(hint, maxLen int) *zset {
 	if hint > ZsetMaxListpackEntries || maxLen > ZsetMaxListpackValue {
 		d := newDict(hint)
-		return &zset{d: d, zsl: newSkiplist(d)}
+		return &zset{collDict: collDict{d: d}, zsl: newSkiplist(d)}
 	}
 	return &zset{}
 }
@@ -126,7 +126,8 @@ func (z *zset) convert(rnd *rand.Rand) {
 		binary.LittleEndian.PutUint64(v[:], math.Float64bits(e.score))
 		zsl.Insert(rnd, e.score, d.Add(e.bytes(), v[:]))
 	}
-	z.small, z.d, z.zsl = nil, d, zsl
+	z.large(d)
+	z.small, z.zsl = nil, zsl
 }
 
 // Delete removes member and reports whether it was there.

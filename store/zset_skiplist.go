@@ -10,7 +10,8 @@ import (
 // pointers. Nodes live in one slice and are named by index (0 is the header,
 // and 0 as a link means none); each node's forward links are a run of
 // levels in another slice. A member is a record id in the zset's dict,
-// which holds the member bytes once for both halves.
+// which holds the member bytes once for both halves. nodes and levels are
+// in the dict's maps once large (collmem.go).
 type zskiplist struct {
 	nodes      []zslNode
 	levels     []zslLevel
@@ -70,7 +71,10 @@ func (z *zskiplist) newNode(n int, score float64, rec uint32) uint32 {
 		clear(z.levels[lv : lv+uint32(n)])
 	} else {
 		lv = uint32(len(z.levels))
-		z.levels = append(z.levels, make([]zslLevel, n)...)
+		// The arrays grow as collGrow places them (collmem.go); the new
+		// levels are cleared, as what lies past len may be old.
+		z.levels = collGrow(z.d.maps, z.levels, n)[:int(lv)+n]
+		clear(z.levels[lv:])
 	}
 	node := zslNode{score: score, rec: rec, lv: lv, n: uint8(n)}
 	if k := len(z.freeNodes); k > 0 {
@@ -79,7 +83,7 @@ func (z *zskiplist) newNode(n int, score float64, rec uint32) uint32 {
 		z.nodes[x] = node
 		return x
 	}
-	z.nodes = append(z.nodes, node)
+	z.nodes = append(collGrow(z.d.maps, z.nodes, 1), node)
 	return uint32(len(z.nodes) - 1)
 }
 

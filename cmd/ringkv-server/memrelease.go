@@ -9,10 +9,11 @@ import (
 
 // Returning garbage to the kernel.
 //
-// Why. The store's tables live off the Go heap (store/offheap.go), but the
-// large forms of hashes, sets, sorted sets and lists keep their arrays on it,
-// and those arrays grow by reallocation: every growth leaves the old array behind as
-// garbage. A collection loaded to a million members leaves several times
+// Why. The store's tables live off the Go heap (store/offheap.go), and so do
+// the big arrays of large hashes, sets and sorted sets (store/collmem.go),
+// but lists, the collections' arrays under 1 MiB and their record chunks stay
+// on it, and the arrays grow by reallocation: every growth leaves the old
+// array behind as garbage. (Before collections' arrays moved off the heap:) A collection loaded to a million members leaves several times
 // its final size in dead arrays, spread over spans too small to hold the
 // next, bigger array. The garbage collector frees them, but the runtime's
 // own scavenger gives free pages back to the kernel only down to its heap
