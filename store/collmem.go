@@ -1,8 +1,12 @@
 package store
 
 import (
+	"math"
 	"slices"
+	"strconv"
 	"unsafe"
+
+	"github.com/ringkv/ringkv/conn/resp"
 )
 
 // Memory of the large collections (hashes, sets and sorted sets in their
@@ -171,4 +175,122 @@ func (c *collDict) release() {
 func (z *zset) release() {
 	z.collDict.release()
 	z.zsl = nil
+}
+
+// MEMORY USAGE estimates (Store.KeyMemoryUsage adds the key and the object
+// header). Small forms are sized as Redis 7.0 lays them out, entry by entry
+// (listpack, intset), so that a GUI's per-key figures match redis-server's
+// for the small collections most keyspaces are made of; large forms report
+// what ringkv holds for them, which is less than Redis's hash tables.
+
+// lpEntryBytes is the size of b as a listpack entry: an integer string2ll
+// reads is stored in the smallest integer encoding, anything else as a
+// string with its length header; each entry ends with its backlen.
+func lpEntryBytes(b []byte) int {
+	if v, ok := resp.ParseInt(b); ok && len(b) <= 20 {
+		switch {
+		case v >= 0 && v <= 127:
+			return 2
+		case v >= -4096 && v <= 4095:
+			return 3
+		case v >= math.MinInt16 && v <= math.MaxInt16:
+			return 4
+		case v >= -1<<23 && v < 1<<23:
+			return 5
+		case v >= math.MinInt32 && v <= math.MaxInt32:
+			return 6
+		}
+		return 10
+	}
+	n := len(b)
+	hdr := 5
+	switch {
+	case n < 64:
+		hdr = 1
+	case n < 4096:
+		hdr = 2
+	}
+	l := hdr + n
+	back := 1
+	for x := l >> 7; x > 0; x >>= 7 {
+		back++
+	}
+	return l + back
+}
+
+// listpackBytes is the allocation of a listpack whose entries take n bytes:
+// a 6-byte header and an end byte.
+func listpackBytes(n int) int { return jemallocSize(6 + n + 1) }
+
+// scoreText is a score as Redis writes it into a listpack (d2string): an
+// integral value as an integer, anything else as %.17g.
+func scoreText(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && f >= -(1<<53) && f <= 1<<53 {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// usageSampleMax bounds the elements a small-form estimate walks (a list
+// has no large form): past it the rest are extrapolated, as Redis's
+// MEMORY USAGE samples.
+const usageSampleMax = 10000
+
+func (h *hash) MemoryUsage() int {
+	if h.d != nil {
+		return h.d.MemoryBytes()
+	}
+	n := 0
+	h.ForEach(func(f, v []byte) bool { n += lpEntryBytes(f) + lpEntryBytes(v); return true })
+	return listpackBytes(n)
+}
+
+func (s *set) MemoryUsage() int {
+	if s.d != nil {
+		return s.d.MemoryBytes()
+	}
+	width := 2
+	for _, v := range s.ints {
+		switch {
+		case v < math.MinInt32 || v > math.MaxInt32:
+			width = 8
+		case width < 4 && (v < math.MinInt16 || v > math.MaxInt16):
+			width = 4
+		}
+	}
+	return jemallocSize(8 + width*len(s.ints)) // intset: encoding, length, contents
+}
+
+func (z *zset) MemoryUsage() int {
+	if z.d != nil {
+		sl := z.zsl
+		return z.d.MemoryBytes() + collBytes(z.d.maps, sl.nodes) + collBytes(z.d.maps, sl.levels) + cap(sl.freeNodes)*4
+	}
+	n := 0
+	var buf [32]byte
+	for i := range z.small {
+		e := &z.small[i]
+		n += lpEntryBytes(e.bytes()) + lpEntryBytes(scoreText(buf[:0], e.score))
+	}
+	return listpackBytes(n)
+}
+
+// MemoryUsage of a list is that of Redis 7.0's quicklist: a header, and
+// nodes of listpacks of up to 8 KiB (list-max-listpack-size -2).
+func (l *list) MemoryUsage() int {
+	const quicklist, node, nodeBytes = 48, 32, 8 << 10
+	n, walked := 0, min(l.n, usageSampleMax)
+	for i := range walked {
+		n += lpEntryBytes(l.At(i))
+	}
+	if walked > 0 && walked < l.n {
+		n = int(float64(n) / float64(walked) * float64(l.n))
+	}
+	full := n / (nodeBytes - 7)
+	rest := n - full*(nodeBytes-7)
+	total := quicklist + full*(node+nodeBytes)
+	if rest > 0 || full == 0 {
+		total += node + listpackBytes(rest)
+	}
+	return total
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/ringkv/ringkv/conn/resp"
@@ -312,13 +313,13 @@ func (s *Store) KeyMemoryUsage(c *Ctx, key []byte) (int, bool) {
 		return 0, false
 	}
 	const dictEntry, robj = 24, 16
-	n := dictEntry + jemallocSize(3+len(key)+1)
+	n := dictEntry + jemallocSize(sdsHeader(len(key), true)+len(key)+1)
 	if t.Kind(id) == KindString {
 		v := t.Str(id)
-		if len(v) <= 44 { // embstr: the object and its sds in one allocation
+		if len(v) <= 44 { // embstr: the object and its sds (sdshdr8) in one allocation
 			return n + jemallocSize(robj+3+len(v)+1), true
 		}
-		return n + robj + jemallocSize(3+len(v)+1), true
+		return n + robj + jemallocSize(sdsHeader(len(v), false)+len(v)+1), true
 	}
 	if m, ok := t.Obj(id).(interface{ MemoryUsage() int }); ok {
 		return n + robj + m.MemoryUsage(), true
@@ -326,8 +327,25 @@ func (s *Store) KeyMemoryUsage(c *Ctx, key []byte) (int, bool) {
 	return n + robj + 64, true
 }
 
-// jemallocSize rounds n up to jemalloc's size classes (8, 16, 32, 48, 64,
-// 80, ... then four classes per doubling).
+// sdsHeader is the header of an sds string of n bytes (sdsReqType): a
+// dict key copied with sdsdup may be an sdshdr5 (1 byte) when shorter than
+// 32 bytes; otherwise 3, 5, 9 or 17 bytes by the length it must hold.
+func sdsHeader(n int, type5 bool) int {
+	switch {
+	case n < 32 && type5:
+		return 1
+	case n < 1<<8:
+		return 3
+	case n < 1<<16:
+		return 5
+	case uint64(n) < 1<<32:
+		return 9
+	}
+	return 17
+}
+
+// jemallocSize rounds n up to jemalloc's size classes: 8, then multiples of
+// 16 up to 128, then four classes per doubling (160, 192, 224, 256, 320 ...).
 func jemallocSize(n int) int {
 	if n <= 8 {
 		return 8
@@ -335,11 +353,7 @@ func jemallocSize(n int) int {
 	if n <= 128 {
 		return (n + 15) &^ 15
 	}
-	step := 1
-	for step*8 < n {
-		step <<= 1
-	}
-	step >>= 1
-	step = max(step/2, 16)
+	group := 1 << (bits.Len(uint(n-1)) - 1) // the power of two below n
+	step := group / 4
 	return (n + step - 1) / step * step
 }
