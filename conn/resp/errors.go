@@ -63,13 +63,29 @@ var (
 	TypeZSet           = []byte("+zset\r\n")
 )
 
-// AppendErr appends "-ERR msg\r\n", replacing CR and LF in msg with spaces as
-// Redis's addReplyErrorLength does, so that a quoted argument can never end
-// the error line early.
+// AppendErr appends "-ERR msg\r\n" as Redis's addReplyErrorFormat makes it:
+// CR and LF at the end of msg are trimmed, and those inside replaced with
+// spaces, so that a quoted argument can never end the error line early.
 func AppendErr(dst []byte, parts ...string) []byte {
 	dst = append(dst, "-ERR "...)
+	start := len(dst)
 	for _, p := range parts {
-		dst = appendSanitized(dst, p)
+		dst = append(dst, p...)
+	}
+	return endMessage(dst, start)
+}
+
+// endMessage finishes an error whose text (from a client's arguments) is
+// dst[start:]: CR and LF are trimmed from its end and replaced with spaces
+// inside it (sdstrim, then sdsmapchars), and CRLF ends the line.
+func endMessage(dst []byte, start int) []byte {
+	for len(dst) > start && (dst[len(dst)-1] == '\r' || dst[len(dst)-1] == '\n') {
+		dst = dst[:len(dst)-1]
+	}
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '\r' || dst[i] == '\n' {
+			dst[i] = ' '
+		}
 	}
 	return append(dst, '\r', '\n')
 }
@@ -164,8 +180,8 @@ var (
 // AppendUnsupportedOption appends EXPIRE's "-ERR Unsupported option x".
 func AppendUnsupportedOption(dst []byte, opt []byte) []byte {
 	dst = append(dst, "-ERR Unsupported option "...)
-	dst = appendSanitized(dst, cString(opt))
-	return append(dst, '\r', '\n')
+	start := len(dst)
+	return endMessage(append(dst, cString(opt)...), start)
 }
 
 // AppendSubcommandSyntax appends addReplySubcommandSyntaxError's "-ERR
@@ -195,8 +211,8 @@ func AppendHelp(dst []byte, cmdUpper string, lines []string) []byte {
 // cannot be written: "-MISCONF Errors writing to the AOF file: <strerror>".
 func AppendMisconfAOF(dst []byte, strerror string) []byte {
 	dst = append(dst, "-MISCONF Errors writing to the AOF file: "...)
-	dst = appendSanitized(dst, strerror)
-	return append(dst, '\r', '\n')
+	start := len(dst)
+	return endMessage(append(dst, strerror...), start)
 }
 
 // BGREWRITEAOF's replies.
