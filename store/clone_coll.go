@@ -16,10 +16,16 @@ func init() {
 }
 
 func (l *list) clone() *list {
-	c := &list{buf: make([][]byte, len(l.buf)), head: l.head, n: l.n}
+	c := &list{}
+	if l.maps != nil {
+		c.maps = newOffheapSet()
+		offheapFreeOnCleanup(c, c.maps)
+	}
+	c.buf = collClone(c.maps, l.buf)
+	c.head, c.n = l.head, l.n
 	for i := 0; i < l.n; i++ {
 		j := l.slot(i)
-		c.buf[j] = c.copyElem(l.buf[j])
+		c.buf[j] = c.copyElem(l.bytes(l.buf[j]))
 	}
 	return c
 }

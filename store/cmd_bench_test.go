@@ -100,3 +100,21 @@ func TestCollectionCommandsNoAlloc(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLrange is redis-benchmark's LRANGE_100 and LRANGE_600: the
+// first elements of a list of 3-byte values.
+func BenchmarkLrange(b *testing.B) {
+	for _, n := range []string{"99", "599"} {
+		b.Run("0.."+n, func(b *testing.B) {
+			s, c := New(), &Ctx{}
+			for range 10 {
+				benchExec(b, s, c, argvOf("LPUSH mylist "+strings.Repeat("xxx ", 100)))
+			}
+			argv := argvOf("LRANGE mylist 0 " + n)
+			b.ReportAllocs()
+			for b.Loop() {
+				benchExec(b, s, c, argv)
+			}
+		})
+	}
+}

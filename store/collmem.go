@@ -77,10 +77,10 @@ func collGrow[T any](maps *offheapSet, s []T, extra int) []T {
 	return m
 }
 
-// collAlloc returns a zeroed array of n elements, mapped when that is past
-// collOffheapMinBytes.
+// collAlloc returns a zeroed array of n elements, mapped in maps when that
+// is past collOffheapMinBytes (and maps is set).
 func collAlloc[T any](maps *offheapSet, n int) []T {
-	if n*int(unsafe.Sizeof(*new(T))) < collOffheapMinBytes {
+	if maps == nil || n*int(unsafe.Sizeof(*new(T))) < collOffheapMinBytes {
 		return make([]T, n)
 	}
 	return offheapSetAlloc[T](maps, n)

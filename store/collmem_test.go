@@ -20,6 +20,41 @@ func TestCollOffheapModels(t *testing.T) {
 	smallOffheap(t)
 	t.Run("dict", TestDictModel)
 	t.Run("zset", TestZsetModel)
+	t.Run("list", TestListModel)
+	t.Run("list-slabs", TestListSlabModel)
+	t.Run("list-queue", TestListQueueFreesSlabs)
+	t.Run("list-ring", func(t *testing.T) {
+		// Grow a mapped ring while it wraps, from either end.
+		var l list
+		var model []string
+		for i := range 20000 {
+			v := strconv.Itoa(i)
+			if i%3 == 0 {
+				l.PushFront([]byte(v))
+				model = append([]string{v}, model...)
+			} else {
+				l.PushBack([]byte(v))
+				model = append(model, v)
+			}
+			if i%5 == 0 {
+				l.PopBack()
+				model = model[:len(model)-1]
+			}
+		}
+		if !offheapHolds(l.maps, l.buf) {
+			t.Fatal("the ring of 20000 elements is not mapped: the test tests nothing new")
+		}
+		for i, want := range model {
+			if got := string(l.At(i)); got != want {
+				t.Fatalf("At(%d) = %q, want %q", i, got, want)
+			}
+		}
+		c := l.clone()
+		l.release()
+		if c.Len() != len(model) || string(c.At(len(model)-1)) != model[len(model)-1] {
+			t.Fatal("the clone lost elements when its source was released")
+		}
+	})
 	t.Run("dict-alloc", func(t *testing.T) {
 		d := newDict(0)
 		for i := range 5000 {
@@ -191,6 +226,26 @@ func TestCollLifecycle(t *testing.T) {
 		t.Fatal("the overwritten set was not released")
 	}
 	expect("SCARD a", ":6000\r\n")
+	collAccounts(t, s)
+
+	// A list: its ring is mapped once long; LMOVE within it and RENAME keep
+	// it, DEL releases it.
+	fill("RPUSH", "l", 3000, func(i int) string { return "e" + strconv.Itoa(i) })
+	lm := mapsOf(0, "l")
+	expect("LMOVE l l LEFT RIGHT", "$2\r\ne0\r\n")
+	expect("RENAME l l2", "+OK\r\n")
+	s.ReleaseDead()
+	if lm.bytes == 0 || mapsOf(0, "l2") != lm {
+		t.Fatal("LMOVE or RENAME released the list")
+	}
+	expect("LINDEX l2 -1", "$2\r\ne0\r\n")
+	expect("LINDEX l2 0", "$2\r\ne1\r\n")
+	collAccounts(t, s)
+	expect("DEL l2", ":1\r\n")
+	s.ReleaseDead()
+	if lm.bytes != 0 {
+		t.Fatal("the deleted list's ring is still mapped")
+	}
 	collAccounts(t, s)
 
 	// FLUSHALL drops everything.

@@ -1,67 +1,141 @@
 package store
 
-// list is a list value: a ring buffer of elements, so pushes and pops at
-// both ends are O(1) amortised and index access is O(1). Elements are
-// private copies; views returned by At stay valid until the element is
-// removed or replaced.
+import "unsafe"
+
+// list is a list value: a ring buffer of element references, so pushes and
+// pops at both ends are O(1) amortised and index access is O(1). Elements
+// are private copies; views returned by At and the pops stay valid until the
+// command ends (the bytes never move: a slab the list lets go of stays
+// readable while a view references it).
 //
-// Element bytes are carved from slabs (listSlabBytes) rather than allocated
-// one by one: a push copies into the current slab, so pushing costs no
-// allocation and the garbage collector sees a slab per few hundred elements,
-// not an object per element. A slab lives while any element in it does;
-// removed elements leave dead bytes in their slab, so once the bytes carved
-// since the last compaction pass twice the live bytes (plus listSlabSlack)
-// the live elements are copied into fresh slabs and the old ones become
-// garbage. That bounds a list's slab memory to about twice its live bytes
-// whatever the pattern of pushes and removals, at an amortised O(1) copy per
-// element carved.
+// Why references. A ring of []byte is an array of pointers: every GC cycle
+// scans all of them, and growing it copies them with write barriers, which
+// at a million elements took hundreds of milliseconds in one push. The
+// ring holds listRefs instead (slab, offset, length: no pointers), so the GC
+// never scans it, and once it passes collOffheapMinBytes it lives in a
+// mapping of its own (collmem.go) that grows with mremap: a grow moves at
+// most the shorter of the ring's two wrapped runs.
+//
+// Element bytes are carved from slabs on the Go heap, not allocated one by
+// one: a push copies into the slab being filled (which doubles from
+// listSlabMinBytes to listSlabBytes, so that a short list stays small), and
+// an element longer than listSlabMaxElem gets a slab of its own. Each slab
+// counts its live bytes; one that no element uses any more is let go at
+// once, so a queue (push at one end, pop at the other) frees its slabs in
+// order and never copies. Other patterns (LREM, LSET, LINSERT) leave dead
+// bytes in slabs that still hold live elements; once the bytes carved in the
+// slabs the list holds pass twice the live bytes (plus listSlabSlack), the
+// live elements are copied into fresh slabs. That bounds a list's slab
+// memory to about twice its live bytes whatever the pattern, at an
+// amortised O(1) copy per element carved.
 //
 // Redis 7.0 always reports a list as "quicklist" (its listpack encoding for
 // small lists arrived in 7.2), so there is no small form to switch from.
 type list struct {
-	buf  [][]byte // len(buf) is 0 or a power of two
+	buf  []listRef // the ring; len is 0 or a power of two
 	head int
 	n    int
 
-	slab   []byte // the current slab: elements are carved from cap(slab)-len(slab)
-	live   int    // bytes of the elements held in slabs
-	carved int    // bytes carved from slabs since the last compaction
+	slabs     [][]byte // nil for a slab let go of (its index is in freeSlabs)
+	slabLive  []int    // live bytes per slab
+	freeSlabs []uint32
+	fill      int // 1 + the index of the slab being filled; 0 for none
+	live      int // bytes of the elements
+	carved    int // bytes carved from the slabs the list holds
+
+	compactions int // for tests
+
+	// maps holds buf's mapping once buf is large; nil until then.
+	maps *offheapSet
+	acct *int // where maps counts its bytes (collmem.go)
 }
+
+// listRef names an element: n bytes at off in slab (slab is listNoSlab for
+// an empty element).
+type listRef struct{ slab, off, n uint32 }
 
 const (
-	// listSlabBytes is the size of a slab; listSlabMaxElem is the longest
-	// element carved from one (longer ones get an allocation of their own,
-	// which the GC frees with them).
-	listSlabBytes   = 4096
-	listSlabMaxElem = 512
+	// listSlabBytes is the size a list's slabs grow to, from
+	// listSlabMinBytes; listSlabMaxElem is the longest element carved from
+	// a shared slab.
+	listSlabBytes    = 4096
+	listSlabMinBytes = 64
+	listSlabMaxElem  = 512
 	// listSlabSlack: carved bytes below this never trigger a compaction.
 	listSlabSlack = 64 << 10
+	listNoSlab    = ^uint32(0)
 )
 
-// copyElem returns a private copy of v, carved from a slab when short.
-func (l *list) copyElem(v []byte) []byte {
+// copyElem stores a private copy of v and returns its reference.
+func (l *list) copyElem(v []byte) listRef {
 	n := len(v)
-	if n > listSlabMaxElem {
-		return append([]byte(nil), v...)
-	}
 	if n == 0 {
-		return nil
+		return listRef{slab: listNoSlab}
 	}
-	if cap(l.slab)-len(l.slab) < n {
-		l.slab = make([]byte, 0, listSlabBytes)
+	s := l.fill - 1
+	switch {
+	case n > listSlabMaxElem:
+		s = l.newSlab(n)
+	case s < 0 || cap(l.slabs[s])-len(l.slabs[s]) < n:
+		size := listSlabMinBytes
+		if s >= 0 {
+			size = min(listSlabBytes, 2*cap(l.slabs[s]))
+		}
+		l.fill = 0
+		if s >= 0 && l.slabLive[s] == 0 {
+			l.letGo(s) // emptied while it was being filled
+		}
+		s = l.newSlab(max(size, n))
+		l.fill = s + 1
 	}
-	k := len(l.slab)
-	l.slab = append(l.slab, v...)
+	b := l.slabs[s]
+	off := len(b)
+	l.slabs[s] = append(b, v...)
+	l.slabLive[s] += n
 	l.live += n
 	l.carved += n
-	return l.slab[k : k+n : k+n]
+	return listRef{slab: uint32(s), off: uint32(off), n: uint32(n)}
 }
 
-// dropElem accounts for an element leaving the list.
-func (l *list) dropElem(v []byte) {
-	if len(v) <= listSlabMaxElem {
-		l.live -= len(v)
+func (l *list) newSlab(size int) int {
+	b := make([]byte, 0, size)
+	if k := len(l.freeSlabs); k > 0 {
+		s := l.freeSlabs[k-1]
+		l.freeSlabs = l.freeSlabs[:k-1]
+		l.slabs[s], l.slabLive[s] = b, 0
+		return int(s)
 	}
+	l.slabs = append(l.slabs, b)
+	l.slabLive = append(l.slabLive, 0)
+	return len(l.slabs) - 1
+}
+
+// bytes is the element r names.
+func (l *list) bytes(r listRef) []byte {
+	if r.n == 0 {
+		return nil
+	}
+	return l.slabs[r.slab][r.off : r.off+r.n : r.off+r.n]
+}
+
+// dropElem accounts for an element leaving the list, letting go of its
+// slab when nothing else uses it (views into it stay readable: the GC frees
+// it).
+func (l *list) dropElem(r listRef) {
+	if r.n == 0 {
+		return
+	}
+	l.live -= int(r.n)
+	if l.slabLive[r.slab] -= int(r.n); l.slabLive[r.slab] == 0 && int(r.slab) != l.fill-1 {
+		l.letGo(int(r.slab))
+	}
+}
+
+// letGo drops slab s, which no element uses; its index is reused.
+func (l *list) letGo(s int) {
+	l.carved -= len(l.slabs[s])
+	l.slabs[s] = nil
+	l.freeSlabs = append(l.freeSlabs, uint32(s))
 }
 
 // maybeCompact copies the live elements into fresh slabs once dead bytes
@@ -70,11 +144,14 @@ func (l *list) maybeCompact() {
 	if l.carved < listSlabSlack || l.carved < 2*l.live {
 		return
 	}
-	l.slab, l.live, l.carved = nil, 0, 0
+	old := l.slabs
+	l.slabs, l.slabLive, l.freeSlabs = nil, nil, nil
+	l.fill, l.live, l.carved = 0, 0, 0
+	l.compactions++
 	for i := 0; i < l.n; i++ {
 		j := l.slot(i)
-		if len(l.buf[j]) <= listSlabMaxElem {
-			l.buf[j] = l.copyElem(l.buf[j])
+		if r := l.buf[j]; r.n > 0 {
+			l.buf[j] = l.copyElem(old[r.slab][r.off : r.off+r.n])
 		}
 	}
 }
@@ -87,18 +164,46 @@ func (l *list) Len() int { return l.n }
 func (l *list) slot(i int) int { return (l.head + i) & (len(l.buf) - 1) }
 
 // At returns element i, 0 <= i < Len.
-func (l *list) At(i int) []byte { return l.buf[l.slot(i)] }
+func (l *list) At(i int) []byte { return l.bytes(l.buf[l.slot(i)]) }
 
+// grow doubles the ring when it is full. A ring in a mapping grows in
+// place (mremap), then the shorter of its two runs moves so that the
+// elements are in order from head again.
 func (l *list) grow() {
-	if l.n < len(l.buf) {
+	size := len(l.buf)
+	if l.n < size {
 		return
 	}
-	nb := make([][]byte, max(4, 2*len(l.buf)))
+	newSize := max(4, 2*size)
+	if offheapHolds(l.maps, l.buf) {
+		l.buf = offheapSetGrow(l.maps, l.buf, newSize)[:newSize]
+		if tail := l.head + l.n - size; tail > 0 { // elements [0, tail) wrapped
+			if front := size - l.head; tail <= front {
+				copy(l.buf[size:], l.buf[:tail])
+			} else {
+				copy(l.buf[newSize-front:], l.buf[l.head:size])
+				l.head = newSize - front
+			}
+		}
+		return
+	}
+	if l.maps == nil && newSize*int(unsafe.Sizeof(listRef{})) >= collOffheapMinBytes {
+		l.maps = newOffheapSet()
+		attachAcct(l.maps, l.acct)
+		offheapFreeOnCleanup(l, l.maps) // the safety net (collmem.go)
+	}
+	l.resize(newSize)
+}
+
+// resize moves the elements into a fresh ring of size slots, from index 0.
+func (l *list) resize(size int) {
+	nb := collAlloc[listRef](l.maps, size)
 	l.copyTo(nb)
+	collFree(l.maps, l.buf)
 	l.buf, l.head = nb, 0
 }
 
-func (l *list) copyTo(nb [][]byte) {
+func (l *list) copyTo(nb []listRef) {
 	if l.n == 0 {
 		return
 	}
@@ -113,9 +218,7 @@ func (l *list) copyTo(nb [][]byte) {
 
 func (l *list) maybeShrink() {
 	if len(l.buf) >= listShrinkMin && l.n*4 <= len(l.buf) {
-		nb := make([][]byte, len(l.buf)/2)
-		l.copyTo(nb)
-		l.buf, l.head = nb, 0
+		l.resize(len(l.buf) / 2)
 	}
 }
 
@@ -136,22 +239,21 @@ func (l *list) PushFront(v []byte) {
 
 // PopFront removes and returns the first element; the list must not be empty.
 func (l *list) PopFront() []byte {
-	v := l.buf[l.head]
-	l.buf[l.head] = nil
+	r := l.buf[l.head]
+	v := l.bytes(r)
 	l.head = (l.head + 1) & (len(l.buf) - 1)
 	l.n--
-	l.dropElem(v)
+	l.dropElem(r)
 	l.maybeShrink()
 	return v
 }
 
 // PopBack removes and returns the last element; the list must not be empty.
 func (l *list) PopBack() []byte {
-	i := l.slot(l.n - 1)
-	v := l.buf[i]
-	l.buf[i] = nil
+	r := l.buf[l.slot(l.n-1)]
+	v := l.bytes(r)
 	l.n--
-	l.dropElem(v)
+	l.dropElem(r)
 	l.maybeShrink()
 	return v
 }
@@ -159,8 +261,9 @@ func (l *list) PopBack() []byte {
 // Set replaces element i.
 func (l *list) Set(i int, v []byte) {
 	j := l.slot(i)
-	l.dropElem(l.buf[j])
-	l.buf[j] = l.copyElem(v)
+	old := l.buf[j]
+	l.buf[j] = l.copyElem(v) // before the drop: v may be a view into old's slab
+	l.dropElem(old)
 	l.maybeCompact()
 }
 
@@ -197,16 +300,13 @@ func (l *list) Filter(keep func(i int, v []byte) bool) int {
 	w := 0
 	mask := len(l.buf) - 1
 	for r := 0; r < l.n; r++ {
-		v := l.buf[(l.head+r)&mask]
-		if keep(r, v) {
-			l.buf[(l.head+w)&mask] = v
+		ref := l.buf[(l.head+r)&mask]
+		if keep(r, l.bytes(ref)) {
+			l.buf[(l.head+w)&mask] = ref
 			w++
 		} else {
-			l.dropElem(v)
+			l.dropElem(ref)
 		}
-	}
-	for j := w; j < l.n; j++ {
-		l.buf[(l.head+j)&mask] = nil
 	}
 	removed := l.n - w
 	l.n = w
@@ -218,14 +318,27 @@ func (l *list) Filter(keep func(i int, v []byte) bool) int {
 func (l *list) Trim(start, end int) {
 	for range start {
 		l.dropElem(l.buf[l.head])
-		l.buf[l.head] = nil
 		l.head = (l.head + 1) & (len(l.buf) - 1)
 		l.n--
 	}
 	for l.n > end-start+1 {
 		l.dropElem(l.buf[l.slot(l.n-1)])
-		l.buf[l.slot(l.n-1)] = nil
 		l.n--
 	}
 	l.maybeShrink()
+}
+
+// offheap, setAcct and release make a list a collection (collmem.go).
+func (l *list) offheap() *offheapSet { return l.maps }
+
+func (l *list) setAcct(acct *int) {
+	l.acct = acct
+	attachAcct(l.maps, acct)
+}
+
+func (l *list) release() {
+	if l.maps != nil {
+		l.maps.freeAll()
+	}
+	*l = list{}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -9,9 +10,9 @@ import (
 // TestListSlabModel drives the list against a slice of byte slices through every
 // operation, with element lengths on both sides of listSlabMaxElem and
 // empty ones, and checks after each step the contents, the live-byte
-// accounting that drives slab compaction, and the bound compaction keeps:
-// bytes carved since the last compaction stay below twice the live bytes
-// plus listSlabSlack and one element.
+// accounting that drives slab compaction (checkListSlabs), and the bound
+// compaction keeps: bytes carved in the slabs the list holds stay below
+// twice the live bytes plus listSlabSlack and one element.
 func TestListSlabModel(t *testing.T) {
 	seed := testSeed(t)
 	rnd := rand.New(rand.NewPCG(uint64(seed), 11))
@@ -33,10 +34,22 @@ func TestListSlabModel(t *testing.T) {
 		}
 		return b
 	}
-	compactions := 0
 	for step := range 60000 {
-		carvedBefore := l.carved
-		switch op := rnd.IntN(20); {
+		if step == 30000 {
+			for range 3000 {
+				v := elem()
+				l.PushBack(v)
+				model = append(model, v)
+			}
+		}
+		op := rnd.IntN(20)
+		if step >= 30000 && len(model) > 0 && (op >= 18 || rnd.IntN(4) != 0) {
+			// The second half replaces elements in place more often, and
+			// neither trims nor filters: dead bytes pile up in slabs that
+			// keep live ones, and compaction has to run.
+			op = 15
+		}
+		switch {
 		case op < 5 || len(model) == 0:
 			v := elem()
 			l.PushBack(v)
@@ -88,30 +101,97 @@ func TestListSlabModel(t *testing.T) {
 			l.Trim(start, end)
 			model = model[start : end+1]
 		}
-		if l.carved < carvedBefore {
-			compactions++
-		}
 		if l.Len() != len(model) {
 			t.Fatalf("seed %d step %d: Len %d, want %d", seed, step, l.Len(), len(model))
 		}
-		live := 0
-		for i, want := range model {
-			if got := l.At(i); !bytes.Equal(got, want) {
-				t.Fatalf("seed %d step %d: At(%d) %q, want %q", seed, step, i, got, want)
-			}
-			if len(want) <= listSlabMaxElem {
+		// Every step while the list is short, every 97th once it is long.
+		if len(model) <= 256 || step%97 == 0 {
+			live := 0
+			for i, want := range model {
+				if got := l.At(i); !bytes.Equal(got, want) {
+					t.Fatalf("seed %d step %d: At(%d) %q, want %q", seed, step, i, got, want)
+				}
 				live += len(want)
 			}
-		}
-		if l.live != live {
-			t.Fatalf("seed %d step %d: live bytes %d, want %d", seed, step, l.live, live)
+			if err := checkListSlabs(&l); err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
+			if l.live != live {
+				t.Fatalf("seed %d step %d: live bytes %d, want %d", seed, step, l.live, live)
+			}
 		}
 		if l.carved > 2*l.live+listSlabSlack+listSlabMaxElem {
 			t.Fatalf("seed %d step %d: %d bytes carved for %d live: compaction did not run", seed, step, l.carved, l.live)
 		}
 	}
-	if compactions == 0 {
+	if l.compactions == 0 {
 		t.Fatalf("seed %d: no compaction ran; the test did not exercise it", seed)
+	}
+}
+
+// checkListSlabs checks each slab's live count against the elements that
+// name it, and carved against the slabs held.
+func checkListSlabs(l *list) error {
+	live := make([]int, len(l.slabs))
+	for i := 0; i < l.n; i++ {
+		r := l.buf[l.slot(i)]
+		if r.n == 0 {
+			continue
+		}
+		if int(r.slab) >= len(l.slabs) || l.slabs[r.slab] == nil {
+			return fmt.Errorf("element %d names slab %d, which the list let go of", i, r.slab)
+		}
+		live[r.slab] += int(r.n)
+	}
+	carved, total := 0, 0
+	for s, b := range l.slabs {
+		if live[s] != l.slabLive[s] {
+			return fmt.Errorf("slab %d: %d live bytes, counted %d", s, live[s], l.slabLive[s])
+		}
+		if b == nil {
+			continue
+		}
+		if live[s] == 0 && s != l.fill-1 {
+			return fmt.Errorf("slab %d holds nothing but is kept", s)
+		}
+		carved += len(b)
+		total += live[s]
+	}
+	if carved != l.carved || total != l.live {
+		return fmt.Errorf("carved %d (counted %d), live %d (counted %d)", carved, l.carved, total, l.live)
+	}
+	return nil
+}
+
+// A queue (push at the back, pop at the front) lets go of each slab once
+// its elements are popped: it never compacts and holds a bounded number of
+// slabs however many elements pass through.
+func TestListQueueFreesSlabs(t *testing.T) {
+	var l list
+	v := []byte("a-job-payload-of-32-bytes-......")
+	for range 10000 {
+		l.PushBack(v)
+	}
+	for i := range 1_000_000 {
+		l.PushBack(v)
+		if got := l.PopFront(); !bytes.Equal(got, v) {
+			t.Fatalf("pop %d: %q", i, got)
+		}
+	}
+	if l.compactions != 0 {
+		t.Fatalf("%d compactions for a queue", l.compactions)
+	}
+	held := 0
+	for _, b := range l.slabs {
+		if b != nil {
+			held += cap(b)
+		}
+	}
+	if held > 2*l.live+2*listSlabBytes {
+		t.Fatalf("%d slab bytes held for %d live", held, l.live)
+	}
+	if err := checkListSlabs(&l); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // offheapTypes are the element types this package maps off the Go heap. Each
 // must hold no Go pointers (TestOffheapPointerFree); TestOffheapTypesListed
 // keeps the list complete.
-var offheapTypes = []any{entry{}, slot{}, byte(0), uint64(0), zslNode{}, zslLevel{}}
+var offheapTypes = []any{entry{}, slot{}, byte(0), uint64(0), zslNode{}, zslLevel{}, listRef{}}
 
 // typeHasPointers reports whether a value of typ can hold a Go pointer.
 func typeHasPointers(typ reflect.Type) bool {
@@ -91,7 +91,7 @@ func TestOffheapTypesListed(t *testing.T) {
 		reflect.TypeOf(arena{}.chunks).Elem().Elem(),
 		// collGrow and collClone infer T from these fields.
 		reflect.TypeOf(dict{}.recs).Elem(), reflect.TypeOf(zskiplist{}.nodes).Elem(),
-		reflect.TypeOf(zskiplist{}.levels).Elem(),
+		reflect.TypeOf(zskiplist{}.levels).Elem(), reflect.TypeOf(list{}.buf).Elem(),
 	} {
 		if !listed[typ.Name()] {
 			t.Errorf("off-heap field of %v: add it to offheapTypes", typ)
