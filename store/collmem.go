@@ -10,12 +10,13 @@ import (
 )
 
 // Memory of the large collections (hashes, sets and sorted sets in their
-// dict form).
+// dict form, and lists).
 //
 // Why off the heap. A collection's arrays (the dict's index slots and record
-// offsets, the skip list's nodes and levels) are pointer-free, so the GC
-// never scans them, but on the Go heap each one grows by allocating a bigger
-// array and copying: at a million members that is tens of MB allocated and
+// offsets, the skip list's nodes and levels, a list's ring of references)
+// are pointer-free, so the GC never scans them, but on the Go heap each one
+// grows by allocating a bigger array and copying: at a million members that
+// is tens of MB allocated and
 // copied in one write, and an allocation that size makes the writing
 // goroutine pay GC assist work too. BenchmarkDictInsert measured single
 // HSETs of 4 to 220 ms at one to two million fields. So once an array would
@@ -23,9 +24,10 @@ import (
 // that grows with mremap: no copy, no garbage, pages zeroed by the kernel
 // when first touched. Below that size arrays stay on the Go heap, so the
 // many small large-form collections (a 600-field hash) cost no mapping and
-// no page-rounding. The dict's record bytes stay on the Go heap in chunks
-// (dict.go): views into them are handed out everywhere, and a chunk that
-// never moves keeps every view valid until the GC frees it.
+// no page-rounding. The dict's record bytes and a list's element bytes stay
+// on the Go heap in chunks (dict.go, list.go): views into them are handed
+// out everywhere, and a chunk that never moves keeps every view valid until
+// the GC frees it.
 //
 // Lifetime. Off-heap memory is freed by its owner, not by the GC, so every
 // collection that leaves the keyspace is released (release): the Table
@@ -112,8 +114,8 @@ func collBytes[T any](maps *offheapSet, s []T) int {
 	return cap(s) * int(unsafe.Sizeof(*new(T)))
 }
 
-// collection is a value whose memory its owner frees: hashes, sets and
-// sorted sets. offheap is nil while the value is in its small form.
+// collection is a value whose memory its owner frees: hashes, sets, sorted
+// sets and lists. offheap is nil while the value maps nothing.
 type collection interface {
 	offheap() *offheapSet
 	// setAcct makes the value count its mapped bytes in *acct (nil: in

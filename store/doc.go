@@ -17,11 +17,11 @@
 // index (slotIndex), stepped by the commands that touch them.
 //
 // Collections' memory. A large collection's arrays (index slots, record
-// offsets, skip list nodes and levels) move into mappings of their own past
-// 1 MiB, so that no write to a big collection copies it or makes the GC
-// work; the keyspace releases a collection it drops at the end of the loop
-// turn (Store.ReleaseDead), and counts what collections map in each
-// table's MemoryBytes. collmem.go has the rules.
+// offsets, skip list nodes and levels, a list's ring) move into mappings of
+// their own past 1 MiB, so that no write to a big collection copies it or
+// makes the GC work; the keyspace releases a collection it drops at the
+// end of the loop turn (Store.ReleaseDead), and counts what collections map
+// in each table's MemoryBytes. collmem.go has the rules.
 //
 // SCAN walks entry ids, not index slots, so a key present for a whole scan is
 // returned exactly once whatever the table does in between.
