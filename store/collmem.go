@@ -58,6 +58,22 @@ var collOffheapMinBytes = 1 << 20
 // quarter of what is used.
 const collGrowNum, collGrowDen = 5, 4
 
+// CollOffheapMinBytesMin is the smallest size SetCollOffheapMinBytes takes.
+const CollOffheapMinBytesMin = 1024
+
+// SetCollOffheapMinBytes sets the size past which collections' arrays are
+// mapped, for the process, before any server runs: a testing knob, so that
+// differential runs of small collections take the mapped paths
+// (RINGKV_COLL_OFFHEAP_MIN_BYTES in ringkv-server). It reports false for a
+// size under CollOffheapMinBytesMin.
+func SetCollOffheapMinBytes(n int) bool {
+	if n < CollOffheapMinBytesMin {
+		return false
+	}
+	collOffheapMinBytes = n
+	return true
+}
+
 // collGrow returns s with room for at least extra more elements: on the Go
 // heap while that stays under collOffheapMinBytes (append's growth), in
 // maps otherwise (a heap array is copied into a mapping once; a mapped one

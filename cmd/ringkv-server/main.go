@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/ringkv/ringkv/conn"
+	"github.com/ringkv/ringkv/store"
 )
 
 func main() {
@@ -53,6 +54,16 @@ func main() {
 		} else {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	// RINGKV_COLL_OFFHEAP_MIN_BYTES moves collections' arrays into mappings
+	// from that size on instead of 1 MiB (store/collmem.go): for tests that
+	// want small collections to take those paths.
+	if v := os.Getenv("RINGKV_COLL_OFFHEAP_MIN_BYTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || !store.SetCollOffheapMinBytes(n) {
+			fatal(fmt.Errorf("RINGKV_COLL_OFFHEAP_MIN_BYTES=%q: want a number of bytes >= %d", v, store.CollOffheapMinBytesMin))
+		}
+		logger.Printf("collections' arrays are mapped from %d bytes on (RINGKV_COLL_OFFHEAP_MIN_BYTES)", n)
 	}
 	srv := conn.NewServer(cfg)
 	sigs := make(chan os.Signal, 1)
