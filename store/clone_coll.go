@@ -35,14 +35,17 @@ func (d *dict) clone() *dict {
 		return nil
 	}
 	maps := newOffheapSet()
-	c := &dict{slotIndex: d.slotIndex, free: slices.Clone(d.free), waste: d.waste}
+	c := &dict{slotIndex: d.slotIndex, free: slices.Clone(d.free)}
 	c.maps, c.syncFinishes = maps, 0
 	c.cur, c.old = collClone(maps, d.cur), collClone(maps, d.old)
 	c.recs = collClone(maps, d.recs)
 	c.data = d.data
+	c.data.live, c.data.freeChunks, c.data.sparse = slices.Clone(d.data.live), slices.Clone(d.data.freeChunks), slices.Clone(d.data.sparse)
 	c.data.chunks = make([][]byte, len(d.data.chunks))
 	for i, ch := range d.data.chunks {
-		c.data.chunks[i] = append(make([]byte, 0, cap(ch)), ch...)
+		if ch != nil {
+			c.data.chunks[i] = append(make([]byte, 0, cap(ch)), ch...)
+		}
 	}
 	offheapFreeOnCleanup(c, maps)
 	return c

@@ -16,11 +16,18 @@ import (
 // Layout:
 //   - data holds the records, each [uvarint klen][uvarint vlen][key][val],
 //     in chunks on the Go heap (dictData). A record that is deleted, or
-//     whose value changes length, leaves its bytes behind as waste; once
-//     waste passes half of the bytes carved the live records are copied
-//     into fresh chunks (compact). Chunks never move, so a view into one
-//     stays valid while it is referenced; the validity the API promises is
-//     shorter (see Key).
+//     whose value changes length, leaves its bytes behind in its chunk.
+//     Each chunk counts its live bytes and is let go of once empty, so a
+//     dict that loses its oldest records first (ZPOPMIN, SPOP of a filled
+//     set) frees whole chunks and copies nothing. Once the dead bytes in the
+//     chunks held pass the live bytes (plus one chunk), an operation moves
+//     the live records of a chunk under half live to the chunk being filled
+//     and lets it go (compactChunk: one chunk's records, found by key, so no
+//     operation copies the whole dict). Compacting every chunk under half
+//     at once would move records that a pop is about to delete, again and
+//     again. Chunks never move, so a
+//     view into one stays valid while it is referenced; the validity the
+//     API promises is shorter (see Key).
 //   - recs maps a record id to its offset in data (dictFree for a free id).
 //     Ids are stable for the life of a field (compaction moves bytes, not
 //     ids), so an id is a SCAN cursor that returns a field present for the
@@ -38,7 +45,6 @@ type dict struct {
 	recs      []uint64
 	free      []uint32
 	data      dictData
-	waste     int
 }
 
 // dictData is the record chunks. A record's offset is its chunk's index
@@ -47,16 +53,19 @@ type dict struct {
 // small dict stays small); a record longer than dictChunkRecordMax gets a
 // chunk of its own, so that a chunk's unused tail stays under a quarter.
 type dictData struct {
-	chunks   [][]byte
-	fill     int // index of the chunk being filled; -1 for none
-	carved   int // bytes handed out: live records and waste
-	capBytes int // the chunks' capacity, for MemoryBytes
+	chunks      [][]byte // nil for a chunk let go of (its index is in freeChunks)
+	live        []int    // live record bytes per chunk
+	freeChunks  []int
+	fill        int   // index of the chunk being filled; -1 for none
+	sparse      []int // chunks that fell under half live (some since let go of or compacted)
+	carved      int   // bytes carved in the chunks held
+	liveBytes   int   // live record bytes in all
+	capBytes    int   // the chunks' capacity, for MemoryBytes
+	compactions int   // for tests
 }
 
 const (
 	dictFree = math.MaxUint64
-	// dictCompactMin: below this much waste compaction is not worth a copy.
-	dictCompactMin = 4096
 	// dictChunkBytes is the size of a full record chunk; dictChunkMinBytes
 	// the first size of a dict's first chunk.
 	dictChunkBytes     = 64 << 10
@@ -87,6 +96,7 @@ func (a *dictData) alloc(n int) (uint64, []byte) {
 		c = a.newChunk(max(dictChunkMinBytes, n))
 		a.fill = c
 	case cap(a.chunks[c])-len(a.chunks[c]) < n:
+		old := c
 		if cur := cap(a.chunks[c]); cur < dictChunkBytes {
 			// A dict's first chunks double: a new, bigger one replaces the
 			// chunk being filled (the old one keeps its records).
@@ -95,19 +105,64 @@ func (a *dictData) alloc(n int) (uint64, []byte) {
 			c = a.newChunk(dictChunkBytes)
 		}
 		a.fill = c
+		if a.live[old] == 0 {
+			a.freeChunk(old)
+		} else if a.live[old]*2 < len(a.chunks[old]) {
+			a.sparse = append(a.sparse, old)
+		}
 	}
 	b := a.chunks[c]
 	pos := len(b)
 	a.chunks[c] = b[:pos+n]
+	a.live[c] += n
+	a.liveBytes += n
 	a.carved += n
 	return uint64(c)<<32 | uint64(pos), a.chunks[c][pos : pos+n : pos+n]
 }
 
 func (a *dictData) newChunk(n int) int {
-	a.chunks = append(a.chunks, make([]byte, 0, n))
 	a.capBytes += n
+	b := make([]byte, 0, n)
+	if k := len(a.freeChunks); k > 0 {
+		c := a.freeChunks[k-1]
+		a.freeChunks = a.freeChunks[:k-1]
+		a.chunks[c], a.live[c] = b, 0
+		return c
+	}
+	a.chunks = append(a.chunks, b)
+	a.live = append(a.live, 0)
 	return len(a.chunks) - 1
 }
+
+// freeChunk lets go of chunk c, which no live record uses; views into it
+// stay readable (the GC frees it).
+func (a *dictData) freeChunk(c int) {
+	a.capBytes -= cap(a.chunks[c])
+	a.carved -= len(a.chunks[c])
+	a.chunks[c] = nil
+	a.freeChunks = append(a.freeChunks, c)
+}
+
+// drop accounts for the n-byte record at off leaving. An empty chunk is
+// let go of at once (the chunk being filled when it is full); one that it
+// leaves under half live becomes a candidate for compaction.
+func (a *dictData) drop(off uint64, n int) {
+	c := int(off >> 32)
+	half := len(a.chunks[c]) / 2
+	a.live[c] -= n
+	a.liveBytes -= n
+	switch {
+	case c == a.fill:
+	case a.live[c] == 0:
+		a.freeChunk(c)
+	case a.live[c] < half && a.live[c]+n >= half:
+		a.sparse = append(a.sparse, c)
+	}
+}
+
+// overDead says the dead bytes in the chunks held pass the live bytes plus
+// one chunk: compaction is due.
+func (a *dictData) overDead() bool { return a.carved-a.liveBytes > a.liveBytes+dictChunkBytes }
 
 // bytesAt is the chunk from the record at off to the chunk's end.
 func (a *dictData) bytesAt(off uint64) []byte { return a.chunks[off>>32][uint32(off):] }
@@ -135,6 +190,12 @@ func (d *dict) Val(id uint32) []byte { _, v := d.record(d.recs[id]); return v }
 // Find returns the id of key.
 func (d *dict) Find(key []byte) (uint32, bool) {
 	d.step()
+	return d.find(key)
+}
+
+// find is Find without the rehash step, for compactChunk, which runs in the
+// middle of an operation.
+func (d *dict) find(key []byte) (uint32, bool) {
 	tag := uint32(tableHash(key))
 	if id, ok := d.lookup(d.cur, tag, key); ok || d.old == nil {
 		return id, ok
@@ -208,13 +269,12 @@ func (d *dict) SetVal(id uint32, val []byte) {
 		copy(v, val)
 		return
 	}
-	d.waste += d.recordLen(off)
 	// key is a view into data, where appendRecord writes too: chunks do not
 	// move, but the copy keeps that from mattering here.
 	var tmp [64]byte
 	key := append(tmp[:0], k...)
 	d.recs[id] = d.appendRecord(key, val)
-	d.maybeCompact()
+	d.dropRecord(off)
 }
 
 // Delete removes id.
@@ -225,7 +285,6 @@ func (d *dict) Delete(id uint32) {
 	if !d.remove(uint32(tableHash(k)), id+1) {
 		panic("BUG: store: live dict record missing from the index")
 	}
-	d.waste += d.recordLen(off)
 	d.recs[id] = dictFree
 	if int(id) == len(d.recs)-1 {
 		d.recs = d.recs[:id]
@@ -245,7 +304,7 @@ func (d *dict) Delete(id uint32) {
 		return
 	}
 	d.maybeShrink()
-	d.maybeCompact()
+	d.dropRecord(off)
 }
 
 // DeleteKey removes key and reports whether it was there.
@@ -257,24 +316,43 @@ func (d *dict) DeleteKey(key []byte) bool {
 	return ok
 }
 
-// maybeCompact copies the live records into fresh chunks once waste passes
-// half of the bytes carved. Views into the old chunks stay readable (the GC
-// frees them once unreferenced).
-func (d *dict) maybeCompact() {
-	if d.waste < dictCompactMin || d.waste*2 < d.data.carved {
-		return
-	}
-	data := dictData{fill: -1}
-	for id, off := range d.recs {
-		if off == dictFree {
-			continue
+// dropRecord accounts for the record at off, which no id names any more,
+// and compacts chunks under half live while the dead bytes are due (see
+// dict): usually none, at most a few per operation.
+func (d *dict) dropRecord(off uint64) {
+	a := &d.data
+	a.drop(off, d.recordLen(off))
+	for a.overDead() && len(a.sparse) > 0 {
+		c := a.sparse[len(a.sparse)-1]
+		a.sparse = a.sparse[:len(a.sparse)-1]
+		if a.chunks[c] != nil && c != a.fill && a.live[c]*2 < len(a.chunks[c]) {
+			d.compactChunk(c)
 		}
-		n := d.recordLen(off)
-		noff, b := data.alloc(n)
-		copy(b, d.data.bytesAt(off)[:n])
-		d.recs[id] = noff
 	}
-	d.data, d.waste = data, 0
+}
+
+// compactChunk moves chunk c's live records to the chunk being filled and
+// lets go of c. A record is live when its key's id still names it.
+func (d *dict) compactChunk(c int) {
+	b := d.data.chunks[c]
+	for pos := 0; pos < len(b); {
+		off := uint64(c)<<32 | uint64(pos)
+		k, _ := d.record(off)
+		n := d.recordLen(off)
+		if id, ok := d.find(k); ok && d.recs[id] == off {
+			noff, nb := d.data.alloc(n)
+			copy(nb, b[pos:pos+n])
+			d.recs[id] = noff
+			d.data.live[c] -= n
+			d.data.liveBytes -= n // counted again by alloc
+		}
+		pos += n
+	}
+	if d.data.live[c] != 0 {
+		panic("BUG: store: dict chunk live bytes miscounted")
+	}
+	d.data.freeChunk(c)
+	d.data.compactions++
 }
 
 // popFree pops a reusable id. Ids freed and then trimmed off the tail of

@@ -145,6 +145,40 @@ func checkDict(d *dict) error {
 	if live != d.Len() {
 		return fmt.Errorf("%d live records, Len %d", live, d.Len())
 	}
+	// Each chunk's live bytes are those of the records ids name; the dead
+	// bytes stay within the live bytes plus a chunk.
+	a := &d.data
+	chunkLive := make([]int, len(a.chunks))
+	for id := range uint32(d.IDs()) {
+		if d.Live(id) {
+			off := d.recs[id]
+			c := int(off >> 32)
+			if c >= len(a.chunks) || a.chunks[c] == nil {
+				return fmt.Errorf("id %d names chunk %d, which the dict let go of", id, c)
+			}
+			chunkLive[c] += d.recordLen(off)
+		}
+	}
+	carved, liveBytes := 0, 0
+	for c, b := range a.chunks {
+		if b == nil {
+			continue
+		}
+		if chunkLive[c] != a.live[c] {
+			return fmt.Errorf("chunk %d: %d live bytes, counted %d", c, chunkLive[c], a.live[c])
+		}
+		if a.live[c] == 0 && c != a.fill {
+			return fmt.Errorf("chunk %d holds nothing but is kept", c)
+		}
+		carved += len(b)
+		liveBytes += a.live[c]
+	}
+	if carved != a.carved || liveBytes != a.liveBytes {
+		return fmt.Errorf("carved %d (counted %d), live %d (counted %d)", carved, a.carved, liveBytes, a.liveBytes)
+	}
+	if a.overDead() {
+		return fmt.Errorf("%d dead bytes for %d live: compaction did not run", carved-liveBytes, liveBytes)
+	}
 	return nil
 }
 
@@ -159,7 +193,7 @@ func TestDictModel(t *testing.T) {
 	d := newDict(0)
 	model := map[string]string{}
 	keys := []string{} // the model's keys, for picking one to delete
-	rehashes, step := 0, 0
+	rehashes, step, compactions := 0, 0, 0
 	for _, target := range []int{3000, 10, 20000, 0, 500, 5000, 40} {
 		for len(model) != target {
 			step++
@@ -212,6 +246,8 @@ func TestDictModel(t *testing.T) {
 		if err := checkDict(d); err != nil {
 			t.Fatalf("phase to %d, step %d: %v", target, step, err)
 		}
+		compactions += d.data.compactions // a dict emptied starts its count again
+		d.data.compactions = 0
 		for k, v := range model {
 			if id, ok := d.Find([]byte(k)); !ok || string(d.Val(id)) != v {
 				t.Fatalf("phase to %d: %s missing or wrong", target, k)
@@ -223,6 +259,9 @@ func TestDictModel(t *testing.T) {
 	}
 	if rehashes == 0 {
 		t.Fatal("no operation ran during a rehash: the test does not test it")
+	}
+	if compactions == 0 {
+		t.Fatal("no record chunk was compacted: the test does not test it")
 	}
 	n := 0
 	for id := range uint32(d.IDs()) {
