@@ -288,7 +288,19 @@ func TestAcceptEcho(t *testing.T) {
 }
 
 // echoClient sends rounds messages of varying size and checks each echo.
-func echoClient(addr string, id, rounds int) error {
+func echoClient(addr string, id, rounds int) error { return echoClientReady(addr, id, rounds, nil) }
+
+// echoClientReady is echoClient that calls ready.Done once its first
+// message is written (or it failed before), for a test that wants every
+// client's first request waiting before the server runs.
+func echoClientReady(addr string, id, rounds int, ready *sync.WaitGroup) error {
+	signal := func() {
+		if ready != nil {
+			ready.Done()
+			ready = nil
+		}
+	}
+	defer signal()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return err
@@ -300,6 +312,7 @@ func echoClient(addr string, id, rounds int) error {
 		if _, err := c.Write(msg); err != nil {
 			return fmt.Errorf("client %d round %d: write: %w", id, i, err)
 		}
+		signal()
 		got := make([]byte, len(msg))
 		if _, err := io.ReadFull(c, got); err != nil {
 			return fmt.Errorf("client %d round %d: read: %w", id, i, err)
@@ -877,19 +890,26 @@ func (e *rawEcho) roundTrip() {
 }
 
 // Queues far smaller than the load: the SQ fills (early submits) and the CQ
-// overflows (the kernel keeps the CQEs, Wait reaps and enters again).
+// overflows (the kernel keeps the CQEs, Wait reaps and enters again). Every
+// client's connection and first request are waiting before the loop first
+// runs, so its first turns see them all at once however the machine
+// schedules the clients (with the clients racing the loop, a busy machine
+// could serve them one by one and fill neither queue).
 func TestSmallQueues(t *testing.T) {
 	const clients, rounds = 32, 20
 	forEachBackend(t, ring.Config{Entries: 4, BufCount: 8}, func(t *testing.T, h *harness) {
 		srv := newEchoServer(t, h.r)
 		var done atomic.Int32
+		var ready sync.WaitGroup
+		ready.Add(clients)
 		errs := make(chan error, clients)
 		for i := 0; i < clients; i++ {
 			go func() {
 				defer done.Add(1)
-				errs <- echoClient(h.addr, i, rounds)
+				errs <- echoClientReady(h.addr, i, rounds, &ready)
 			}()
 		}
+		ready.Wait()
 		h.run(func() bool { return done.Load() == clients && len(srv.conns) == 0 }, srv.handle)
 		for i := 0; i < clients; i++ {
 			if err := <-errs; err != nil {
