@@ -22,8 +22,8 @@ import (
 //     set) frees whole chunks and copies nothing. Once the dead bytes in the
 //     chunks held pass the live bytes (plus one chunk), an operation moves
 //     the live records of a chunk under half live to the chunk being filled
-//     and lets it go (compactChunk: one chunk's records, found by key, so no
-//     operation copies the whole dict). Compacting every chunk under half
+//     and lets it go (compactChunk: one chunk's records, so no operation
+//     copies the whole dict). Compacting every chunk under half
 //     at once would move records that a pop is about to delete, again and
 //     again. Chunks never move, so a
 //     view into one stays valid while it is referenced; the validity the
@@ -176,12 +176,18 @@ func (d *dict) record(off uint64) (key, val []byte) {
 	return b[:kl:kl], b[kl : kl+vl : kl+vl]
 }
 
+// recordLen is the whole record's length, its trailing id included.
 func (d *dict) recordLen(off uint64) int {
 	b := d.data.bytesAt(off)
 	kl, n1 := binary.Uvarint(b)
 	vl, n2 := binary.Uvarint(b[n1:])
-	return n1 + n2 + int(kl) + int(vl)
+	return n1 + n2 + int(kl) + int(vl) + dictRecordIDBytes
 }
+
+// dictRecordIDBytes: a record ends with its id (little-endian), so that
+// compactChunk tells a live record (recs[id] names it) from a dead one
+// without a lookup by key.
+const dictRecordIDBytes = 4
 
 // Key and Val return views valid until the next change to d.
 func (d *dict) Key(id uint32) []byte { k, _ := d.record(d.recs[id]); return k }
@@ -193,8 +199,6 @@ func (d *dict) Find(key []byte) (uint32, bool) {
 	return d.find(key)
 }
 
-// find is Find without the rehash step, for compactChunk, which runs in the
-// middle of an operation.
 func (d *dict) find(key []byte) (uint32, bool) {
 	tag := uint32(tableHash(key))
 	if id, ok := d.lookup(d.cur, tag, key); ok || d.old == nil {
@@ -221,13 +225,14 @@ func (d *dict) lookup(slots []slot, tag uint32, key []byte) (uint32, bool) {
 	}
 }
 
-func (d *dict) appendRecord(key, val []byte) uint64 {
-	n := uvarintLen(uint64(len(key))) + uvarintLen(uint64(len(val))) + len(key) + len(val)
+func (d *dict) appendRecord(id uint32, key, val []byte) uint64 {
+	n := uvarintLen(uint64(len(key))) + uvarintLen(uint64(len(val))) + len(key) + len(val) + dictRecordIDBytes
 	off, b := d.data.alloc(n)
 	b = binary.AppendUvarint(b[:0], uint64(len(key)))
 	b = binary.AppendUvarint(b, uint64(len(val)))
 	b = append(b, key...)
-	_ = append(b, val...)
+	b = append(b, val...)
+	_ = binary.LittleEndian.AppendUint32(b, id)
 	return off
 }
 
@@ -247,15 +252,12 @@ func (d *dict) Set(key, val []byte) (uint32, bool) {
 // Add inserts a key that is not present (the caller checked with Find).
 func (d *dict) Add(key, val []byte) uint32 {
 	d.step()
-	var id uint32
-	off := d.appendRecord(key, val)
-	if fid, ok := d.popFree(); ok {
-		id = fid
-		d.recs[id] = off
-	} else {
+	id, ok := d.popFree()
+	if !ok {
 		id = uint32(len(d.recs))
-		d.recs = append(collGrow(d.maps, d.recs, 1), off)
+		d.recs = append(collGrow(d.maps, d.recs, 1), dictFree)
 	}
+	d.recs[id] = d.appendRecord(id, key, val)
 	d.insert(uint32(tableHash(key)), id+1)
 	return id
 }
@@ -273,7 +275,7 @@ func (d *dict) SetVal(id uint32, val []byte) {
 	// move, but the copy keeps that from mattering here.
 	var tmp [64]byte
 	key := append(tmp[:0], k...)
-	d.recs[id] = d.appendRecord(key, val)
+	d.recs[id] = d.appendRecord(id, key, val)
 	d.dropRecord(off)
 }
 
@@ -332,14 +334,13 @@ func (d *dict) dropRecord(off uint64) {
 }
 
 // compactChunk moves chunk c's live records to the chunk being filled and
-// lets go of c. A record is live when its key's id still names it.
+// lets go of c. A record is live when the id it ends with still names it.
 func (d *dict) compactChunk(c int) {
 	b := d.data.chunks[c]
 	for pos := 0; pos < len(b); {
 		off := uint64(c)<<32 | uint64(pos)
-		k, _ := d.record(off)
 		n := d.recordLen(off)
-		if id, ok := d.find(k); ok && d.recs[id] == off {
+		if id := binary.LittleEndian.Uint32(b[pos+n-dictRecordIDBytes:]); int(id) < len(d.recs) && d.recs[id] == off {
 			noff, nb := d.data.alloc(n)
 			copy(nb, b[pos:pos+n])
 			d.recs[id] = noff
