@@ -196,10 +196,6 @@ func (d *dict) Val(id uint32) []byte { _, v := d.record(d.recs[id]); return v }
 // Find returns the id of key.
 func (d *dict) Find(key []byte) (uint32, bool) {
 	d.step()
-	return d.find(key)
-}
-
-func (d *dict) find(key []byte) (uint32, bool) {
 	tag := uint32(tableHash(key))
 	if id, ok := d.lookup(d.cur, tag, key); ok || d.old == nil {
 		return id, ok
