@@ -23,10 +23,7 @@ func (l *list) clone() *list {
 	}
 	c.buf = collClone(c.maps, l.buf)
 	c.head, c.n = l.head, l.n
-	for i := 0; i < l.n; i++ {
-		j := l.slot(i)
-		c.buf[j] = c.copyElem(l.bytes(l.buf[j]))
-	}
+	c.slabs = l.slabs.clone() // the references stay valid
 	return c
 }
 
@@ -39,14 +36,7 @@ func (d *dict) clone() *dict {
 	c.maps, c.syncFinishes = maps, 0
 	c.cur, c.old = collClone(maps, d.cur), collClone(maps, d.old)
 	c.recs = collClone(maps, d.recs)
-	c.data = d.data
-	c.data.live, c.data.freeChunks, c.data.sparse = slices.Clone(d.data.live), slices.Clone(d.data.freeChunks), slices.Clone(d.data.sparse)
-	c.data.chunks = make([][]byte, len(d.data.chunks))
-	for i, ch := range d.data.chunks {
-		if ch != nil {
-			c.data.chunks[i] = append(make([]byte, 0, cap(ch)), ch...)
-		}
-	}
+	c.data = dictData{chunkArena: d.data.chunkArena.clone(), sparse: slices.Clone(d.data.sparse)}
 	offheapFreeOnCleanup(c, maps)
 	return c
 }

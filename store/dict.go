@@ -47,31 +47,24 @@ type dict struct {
 	data      dictData
 }
 
-// dictData is the record chunks. A record's offset is its chunk's index
-// << 32 | its position in the chunk; a record never spans two chunks. The
-// chunk being filled starts small and doubles up to dictChunkBytes (a
-// small dict stays small); a record longer than dictChunkRecordMax gets a
-// chunk of its own, so that a chunk's unused tail stays under a quarter.
+// dictData is the record chunks (chunkArena, chunks.go). A record's offset
+// is its chunk's index << 32 | its position in the chunk.
 type dictData struct {
-	chunks      [][]byte // nil for a chunk let go of (its index is in freeChunks)
-	live        []int    // live record bytes per chunk
-	freeChunks  []int
-	fill        int   // index of the chunk being filled; -1 for none
+	chunkArena
 	sparse      []int // chunks that fell under half live (some since let go of or compacted)
-	carved      int   // bytes carved in the chunks held
-	liveBytes   int   // live record bytes in all
-	capBytes    int   // the chunks' capacity, for MemoryBytes
 	compactions int   // for tests
 }
 
 const (
 	dictFree = math.MaxUint64
-	// dictChunkBytes is the size of a full record chunk; dictChunkMinBytes
-	// the first size of a dict's first chunk.
+	// dictChunkBytes is the size of a full record chunk, grown to from
+	// dictChunkMinBytes; a record past dictChunkRecordMax gets its own.
 	dictChunkBytes     = 64 << 10
 	dictChunkMinBytes  = 256
 	dictChunkRecordMax = dictChunkBytes / 4
 )
+
+var dictChunkSizes = chunkSizes{min: dictChunkMinBytes, max: dictChunkBytes, big: dictChunkRecordMax}
 
 func newDict(hint int) *dict {
 	n := tableSlotsMin
@@ -79,7 +72,7 @@ func newDict(hint int) *dict {
 		n *= 2
 	}
 	maps := newOffheapSet()
-	d := &dict{slotIndex: slotIndex{maps: maps, coll: true}, data: dictData{fill: -1}}
+	d := &dict{slotIndex: slotIndex{maps: maps, coll: true}}
 	d.cur = d.alloc(n)
 	// The safety net for a dict dropped without release (collmem.go).
 	offheapFreeOnCleanup(d, maps)
@@ -88,74 +81,17 @@ func newDict(hint int) *dict {
 
 // alloc carves n bytes for a record and returns its offset and its bytes.
 func (a *dictData) alloc(n int) (uint64, []byte) {
-	c := a.fill
-	switch {
-	case n > dictChunkRecordMax:
-		c = a.newChunk(n)
-	case c < 0:
-		c = a.newChunk(max(dictChunkMinBytes, n))
-		a.fill = c
-	case cap(a.chunks[c])-len(a.chunks[c]) < n:
-		old := c
-		if cur := cap(a.chunks[c]); cur < dictChunkBytes {
-			// A dict's first chunks double: a new, bigger one replaces the
-			// chunk being filled (the old one keeps its records).
-			c = a.newChunk(min(dictChunkBytes, max(2*cur, n)))
-		} else {
-			c = a.newChunk(dictChunkBytes)
-		}
-		a.fill = c
-		if a.live[old] == 0 {
-			a.freeChunk(old)
-		} else if a.live[old]*2 < len(a.chunks[old]) {
-			a.sparse = append(a.sparse, old)
-		}
+	c, pos, b, left := a.chunkArena.alloc(n, &dictChunkSizes)
+	if left >= 0 {
+		a.sparse = append(a.sparse, left)
 	}
-	b := a.chunks[c]
-	pos := len(b)
-	a.chunks[c] = b[:pos+n]
-	a.live[c] += n
-	a.liveBytes += n
-	a.carved += n
-	return uint64(c)<<32 | uint64(pos), a.chunks[c][pos : pos+n : pos+n]
+	return uint64(c)<<32 | uint64(pos), b
 }
 
-func (a *dictData) newChunk(n int) int {
-	a.capBytes += n
-	b := make([]byte, 0, n)
-	if k := len(a.freeChunks); k > 0 {
-		c := a.freeChunks[k-1]
-		a.freeChunks = a.freeChunks[:k-1]
-		a.chunks[c], a.live[c] = b, 0
-		return c
-	}
-	a.chunks = append(a.chunks, b)
-	a.live = append(a.live, 0)
-	return len(a.chunks) - 1
-}
-
-// freeChunk lets go of chunk c, which no live record uses; views into it
-// stay readable (the GC frees it).
-func (a *dictData) freeChunk(c int) {
-	a.capBytes -= cap(a.chunks[c])
-	a.carved -= len(a.chunks[c])
-	a.chunks[c] = nil
-	a.freeChunks = append(a.freeChunks, c)
-}
-
-// drop accounts for the n-byte record at off leaving. An empty chunk is
-// let go of at once (the chunk being filled when it is full); one that it
-// leaves under half live becomes a candidate for compaction.
+// drop accounts for the n-byte record at off leaving; a chunk it leaves
+// under half live becomes a candidate for compaction.
 func (a *dictData) drop(off uint64, n int) {
-	c := int(off >> 32)
-	half := len(a.chunks[c]) / 2
-	a.live[c] -= n
-	a.liveBytes -= n
-	switch {
-	case c == a.fill:
-	case a.live[c] == 0:
-		a.freeChunk(c)
-	case a.live[c] < half && a.live[c]+n >= half:
+	if c := int(off >> 32); a.chunkArena.drop(c, n) {
 		a.sparse = append(a.sparse, c)
 	}
 }
@@ -297,7 +233,7 @@ func (d *dict) Delete(id uint32) {
 		d.slotIndex.free(d.cur)
 		d.slotIndex.free(d.old)
 		maps := d.maps
-		*d = dict{slotIndex: d.slotIndex, data: dictData{fill: -1}}
+		*d = dict{slotIndex: d.slotIndex}
 		d.slotIndex.init(maps, true)
 		return
 	}
@@ -323,7 +259,7 @@ func (d *dict) dropRecord(off uint64) {
 	for a.overDead() && len(a.sparse) > 0 {
 		c := a.sparse[len(a.sparse)-1]
 		a.sparse = a.sparse[:len(a.sparse)-1]
-		if a.chunks[c] != nil && c != a.fill && a.live[c]*2 < len(a.chunks[c]) {
+		if a.chunks[c] != nil && c != a.fill-1 && a.live[c]*2 < len(a.chunks[c]) {
 			d.compactChunk(c)
 		}
 	}
@@ -348,7 +284,7 @@ func (d *dict) compactChunk(c int) {
 	if d.data.live[c] != 0 {
 		panic("BUG: store: dict chunk live bytes miscounted")
 	}
-	d.data.freeChunk(c)
+	d.data.letGo(c)
 	d.data.compactions++
 }
 

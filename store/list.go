@@ -16,10 +16,11 @@ import "unsafe"
 // mapping of its own (collmem.go) that grows with mremap: a grow moves at
 // most the shorter of the ring's two wrapped runs.
 //
-// Element bytes are carved from slabs on the Go heap, not allocated one by
-// one: a push copies into the slab being filled (which doubles from
-// listSlabMinBytes to listSlabBytes, so that a short list stays small), and
-// an element longer than listSlabMaxElem gets a slab of its own. Each slab
+// Element bytes are carved from slabs on the Go heap (a chunkArena,
+// chunks.go), not allocated one by one: a push copies into the slab being
+// filled (which doubles from listSlabMinBytes to listSlabBytes, so that a
+// short list stays small), and an element longer than listSlabMaxElem gets
+// a slab of its own. Each slab
 // counts its live bytes; one that no element uses any more is let go at
 // once, so a queue (push at one end, pop at the other) frees its slabs in
 // order and never copies. Other patterns (LREM, LSET, LINSERT) leave dead
@@ -36,14 +37,8 @@ type list struct {
 	head int
 	n    int
 
-	slabs     [][]byte // nil for a slab let go of (its index is in freeSlabs)
-	slabLive  []int    // live bytes per slab
-	freeSlabs []uint32
-	fill      int // 1 + the index of the slab being filled; 0 for none
-	live      int // bytes of the elements
-	carved    int // bytes carved from the slabs the list holds
-
-	compactions int // for tests
+	slabs       chunkArena // the elements' bytes (chunks.go)
+	compactions int        // for tests
 
 	// maps holds buf's mapping once buf is large; nil until then.
 	maps *offheapSet
@@ -66,48 +61,16 @@ const (
 	listNoSlab    = ^uint32(0)
 )
 
+var listSlabSizes = chunkSizes{min: listSlabMinBytes, max: listSlabBytes, big: listSlabMaxElem}
+
 // copyElem stores a private copy of v and returns its reference.
 func (l *list) copyElem(v []byte) listRef {
-	n := len(v)
-	if n == 0 {
+	if len(v) == 0 {
 		return listRef{slab: listNoSlab}
 	}
-	s := l.fill - 1
-	switch {
-	case n > listSlabMaxElem:
-		s = l.newSlab(n)
-	case s < 0 || cap(l.slabs[s])-len(l.slabs[s]) < n:
-		size := listSlabMinBytes
-		if s >= 0 {
-			size = min(listSlabBytes, 2*cap(l.slabs[s]))
-		}
-		l.fill = 0
-		if s >= 0 && l.slabLive[s] == 0 {
-			l.letGo(s) // emptied while it was being filled
-		}
-		s = l.newSlab(max(size, n))
-		l.fill = s + 1
-	}
-	b := l.slabs[s]
-	off := len(b)
-	l.slabs[s] = append(b, v...)
-	l.slabLive[s] += n
-	l.live += n
-	l.carved += n
-	return listRef{slab: uint32(s), off: uint32(off), n: uint32(n)}
-}
-
-func (l *list) newSlab(size int) int {
-	b := make([]byte, 0, size)
-	if k := len(l.freeSlabs); k > 0 {
-		s := l.freeSlabs[k-1]
-		l.freeSlabs = l.freeSlabs[:k-1]
-		l.slabs[s], l.slabLive[s] = b, 0
-		return int(s)
-	}
-	l.slabs = append(l.slabs, b)
-	l.slabLive = append(l.slabLive, 0)
-	return len(l.slabs) - 1
+	c, pos, b, _ := l.slabs.alloc(len(v), &listSlabSizes)
+	copy(b, v)
+	return listRef{slab: uint32(c), off: uint32(pos), n: uint32(len(v))}
 }
 
 // bytes is the element r names.
@@ -115,43 +78,30 @@ func (l *list) bytes(r listRef) []byte {
 	if r.n == 0 {
 		return nil
 	}
-	return l.slabs[r.slab][r.off : r.off+r.n : r.off+r.n]
+	return l.slabs.bytes(int(r.slab), int(r.off), int(r.n))
 }
 
-// dropElem accounts for an element leaving the list, letting go of its
-// slab when nothing else uses it (views into it stay readable: the GC frees
-// it).
+// dropElem accounts for an element leaving the list; a slab nothing uses
+// any more is let go of (views into it stay readable: the GC frees it).
 func (l *list) dropElem(r listRef) {
-	if r.n == 0 {
-		return
+	if r.n > 0 {
+		l.slabs.drop(int(r.slab), int(r.n))
 	}
-	l.live -= int(r.n)
-	if l.slabLive[r.slab] -= int(r.n); l.slabLive[r.slab] == 0 && int(r.slab) != l.fill-1 {
-		l.letGo(int(r.slab))
-	}
-}
-
-// letGo drops slab s, which no element uses; its index is reused.
-func (l *list) letGo(s int) {
-	l.carved -= len(l.slabs[s])
-	l.slabs[s] = nil
-	l.freeSlabs = append(l.freeSlabs, uint32(s))
 }
 
 // maybeCompact copies the live elements into fresh slabs once dead bytes
 // dominate (see list).
 func (l *list) maybeCompact() {
-	if l.carved < listSlabSlack || l.carved < 2*l.live {
+	if l.slabs.carved < listSlabSlack || l.slabs.carved < 2*l.slabs.liveBytes {
 		return
 	}
 	old := l.slabs
-	l.slabs, l.slabLive, l.freeSlabs = nil, nil, nil
-	l.fill, l.live, l.carved = 0, 0, 0
+	l.slabs = chunkArena{}
 	l.compactions++
 	for i := 0; i < l.n; i++ {
 		j := l.slot(i)
 		if r := l.buf[j]; r.n > 0 {
-			l.buf[j] = l.copyElem(old[r.slab][r.off : r.off+r.n])
+			l.buf[j] = l.copyElem(old.bytes(int(r.slab), int(r.off), int(r.n)))
 		}
 	}
 }

@@ -116,12 +116,12 @@ func TestListSlabModel(t *testing.T) {
 			if err := checkListSlabs(&l); err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
 			}
-			if l.live != live {
-				t.Fatalf("seed %d step %d: live bytes %d, want %d", seed, step, l.live, live)
+			if l.slabs.liveBytes != live {
+				t.Fatalf("seed %d step %d: live bytes %d, want %d", seed, step, l.slabs.liveBytes, live)
 			}
 		}
-		if l.carved > 2*l.live+listSlabSlack+listSlabMaxElem {
-			t.Fatalf("seed %d step %d: %d bytes carved for %d live: compaction did not run", seed, step, l.carved, l.live)
+		if l.slabs.carved > 2*l.slabs.liveBytes+listSlabSlack+listSlabMaxElem {
+			t.Fatalf("seed %d step %d: %d bytes carved for %d live: compaction did not run", seed, step, l.slabs.carved, l.slabs.liveBytes)
 		}
 	}
 	if l.compactions == 0 {
@@ -132,33 +132,33 @@ func TestListSlabModel(t *testing.T) {
 // checkListSlabs checks each slab's live count against the elements that
 // name it, and carved against the slabs held.
 func checkListSlabs(l *list) error {
-	live := make([]int, len(l.slabs))
+	live := make([]int, len(l.slabs.chunks))
 	for i := 0; i < l.n; i++ {
 		r := l.buf[l.slot(i)]
 		if r.n == 0 {
 			continue
 		}
-		if int(r.slab) >= len(l.slabs) || l.slabs[r.slab] == nil {
+		if int(r.slab) >= len(l.slabs.chunks) || l.slabs.chunks[r.slab] == nil {
 			return fmt.Errorf("element %d names slab %d, which the list let go of", i, r.slab)
 		}
 		live[r.slab] += int(r.n)
 	}
 	carved, total := 0, 0
-	for s, b := range l.slabs {
-		if live[s] != l.slabLive[s] {
-			return fmt.Errorf("slab %d: %d live bytes, counted %d", s, live[s], l.slabLive[s])
+	for s, b := range l.slabs.chunks {
+		if live[s] != l.slabs.live[s] {
+			return fmt.Errorf("slab %d: %d live bytes, counted %d", s, live[s], l.slabs.live[s])
 		}
 		if b == nil {
 			continue
 		}
-		if live[s] == 0 && s != l.fill-1 {
+		if live[s] == 0 && s != l.slabs.fill-1 {
 			return fmt.Errorf("slab %d holds nothing but is kept", s)
 		}
 		carved += len(b)
 		total += live[s]
 	}
-	if carved != l.carved || total != l.live {
-		return fmt.Errorf("carved %d (counted %d), live %d (counted %d)", carved, l.carved, total, l.live)
+	if carved != l.slabs.carved || total != l.slabs.liveBytes {
+		return fmt.Errorf("carved %d (counted %d), live %d (counted %d)", carved, l.slabs.carved, total, l.slabs.liveBytes)
 	}
 	return nil
 }
@@ -182,13 +182,13 @@ func TestListQueueFreesSlabs(t *testing.T) {
 		t.Fatalf("%d compactions for a queue", l.compactions)
 	}
 	held := 0
-	for _, b := range l.slabs {
+	for _, b := range l.slabs.chunks {
 		if b != nil {
 			held += cap(b)
 		}
 	}
-	if held > 2*l.live+2*listSlabBytes {
-		t.Fatalf("%d slab bytes held for %d live", held, l.live)
+	if held > 2*l.slabs.liveBytes+2*listSlabBytes {
+		t.Fatalf("%d slab bytes held for %d live", held, l.slabs.liveBytes)
 	}
 	if err := checkListSlabs(&l); err != nil {
 		t.Fatal(err)

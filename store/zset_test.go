@@ -167,7 +167,7 @@ func checkDict(d *dict) error {
 		if chunkLive[c] != a.live[c] {
 			return fmt.Errorf("chunk %d: %d live bytes, counted %d", c, chunkLive[c], a.live[c])
 		}
-		if a.live[c] == 0 && c != a.fill {
+		if a.live[c] == 0 && c != a.fill-1 {
 			return fmt.Errorf("chunk %d holds nothing but is kept", c)
 		}
 		carved += len(b)
