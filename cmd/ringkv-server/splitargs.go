@@ -22,20 +22,20 @@ func splitArgs(line string) (args []string, ok bool) {
 			return args, true
 		}
 		var cur []byte
-		inq, insq := false, false
+		quote := byte(0) // the quote the token is inside, if any
 	token:
 		for {
 			switch {
-			case inq:
+			case quote != 0:
 				if i == len(line) {
 					return nil, false // unterminated quotes
 				}
 				c := line[i]
 				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
+				case quote == '"' && c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
 					cur = append(cur, hexVal(line[i+2])<<4|hexVal(line[i+3]))
 					i += 3
-				case c == '\\' && i+1 < len(line):
+				case quote == '"' && c == '\\' && i+1 < len(line):
 					i++
 					switch e := line[i]; e {
 					case 'n':
@@ -51,25 +51,10 @@ func splitArgs(line string) (args []string, ok bool) {
 					default:
 						cur = append(cur, e)
 					}
-				case c == '"':
-					if !endsToken(line, i+1) {
-						return nil, false
-					}
-					i++
-					break token
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				if i == len(line) {
-					return nil, false // unterminated quotes
-				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+				case quote == '\'' && c == '\\' && i+1 < len(line) && line[i+1] == '\'':
 					i++
 					cur = append(cur, '\'')
-				case c == '\'':
+				case c == quote:
 					if !endsToken(line, i+1) {
 						return nil, false
 					}
@@ -85,10 +70,8 @@ func splitArgs(line string) (args []string, ok bool) {
 				switch c := line[i]; c {
 				case ' ', '\n', '\r', '\t', 0:
 					break token
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
+				case '"', '\'':
+					quote = c
 				default:
 					cur = append(cur, c)
 				}
